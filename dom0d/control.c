@@ -1,0 +1,587 @@
+#include "control.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "clock.h"
+#include "log.h"
+#include "wire.h"
+
+/* Messages above this are dropped by libzmq with the connection (memory bound); those
+ * between VS_CTL_MAX_REQUEST and this get an error reply. */
+#define ZMQ_MAX_MSG (1024 * 1024)
+#define DEFAULT_POINTS 10000
+#define MAX_PARTS 3
+
+struct vs_control {
+	void *sock;
+	vs_control_ctx_t *ctx;
+	char ipc_path[512];
+};
+
+/* ---- building replies ------------------------------------------------------------- */
+
+static char *
+s_str(const char *s)
+{
+	return (char *)(s ? s : "");
+}
+
+static void
+s_host(const vs_control_ctx_t *ctx, Vsctl__Host *h)
+{
+	vsctl__host__init(h);
+	h->name = s_str(ctx->host_name);
+	h->hypervisor = s_str(ctx->hv_name);
+	h->uri = s_str(ctx->hv_uri);
+	h->ncpus = ctx->ncpus;
+	h->mem_kib = ctx->mem_kib;
+	h->interval_ns = ctx->interval_ns;
+	h->history_ns = ctx->history_ns;
+	h->started_ns = ctx->started_ns;
+	h->ticks = ctx->ticks;
+	h->overruns = ctx->overruns;
+	h->simulated = ctx->simulated;
+	h->hv_error = s_str(ctx->hv_error);
+	h->dropped_series = ctx->refused_series;
+	if (ctx->history) {
+		vs_history_stats_t st;
+
+		vs_history_stats(ctx->history, &st);
+		h->series = st.series;
+	}
+}
+
+struct inv_bufs {
+	Vsctl__Host host;
+	Vsctl__Domain *doms;
+	Vsctl__Domain **dom_p;
+	Vsctl__Vif *vifs;
+	Vsctl__Vif **vif_p;
+};
+
+static int
+s_inventory(const vs_control_ctx_t *ctx, Vsctl__Inventory *inv, struct inv_bufs *b)
+{
+	const vs_graph_t *g = ctx->graph;
+	size_t nd = g ? g->n : 0, nv = 0, k = 0;
+
+	vsctl__inventory__init(inv);
+	s_host(ctx, &b->host);
+	inv->host = &b->host;
+	inv->generation = g ? g->generation : 0;
+	for (size_t i = 0; i < nd; i++)
+		nv += g->doms[i].dom.n_vifs;
+	b->doms = calloc(nd + 1, sizeof(*b->doms));
+	b->dom_p = calloc(nd + 1, sizeof(*b->dom_p));
+	b->vifs = calloc(nv + 1, sizeof(*b->vifs));
+	b->vif_p = calloc(nv + 1, sizeof(*b->vif_p));
+	if (!b->doms || !b->dom_p || !b->vifs || !b->vif_p)
+		return -ENOMEM;
+	for (size_t i = 0; i < nd; i++) {
+		const vs_gdom_t *gd = &g->doms[i];
+		Vsctl__Domain *d = &b->doms[i];
+		static char state[VS_DOM_SHUTOFF + 1][2];
+
+		vsctl__domain__init(d);
+		d->id = gd->dom.id;
+		d->name = s_str(gd->dom.name);
+		d->uuid = s_str(gd->dom.uuid);
+		state[gd->dom.state][0] = vs_dom_state_char(gd->dom.state);
+		d->state = state[gd->dom.state];
+		d->mem_kib = gd->dom.mem_kib;
+		d->maxmem_kib = gd->dom.maxmem_kib;
+		d->vcpus = gd->dom.vcpus;
+		d->cpu_time_s = (double)gd->dom.cpu_ns / 1e9;
+		d->vifs = &b->vif_p[k];
+		d->n_vifs = gd->dom.n_vifs;
+		for (size_t v = 0; v < gd->dom.n_vifs; v++, k++) {
+			Vsctl__Vif *vif = &b->vifs[k];
+
+			vsctl__vif__init(vif);
+			vif->name = s_str(gd->dom.vifs[v].ifname);
+			vif->devid = gd->dom.vifs[v].devid;
+			vif->mac = s_str(gd->dom.vifs[v].mac);
+			vif->present = gd->gvif[v].ifindex > 0;
+			vif->ifindex = (uint32_t)(gd->gvif[v].ifindex > 0 ? gd->gvif[v].ifindex : 0);
+			b->vif_p[k] = vif;
+		}
+		b->dom_p[i] = d;
+	}
+	inv->domains = b->dom_p;
+	inv->n_domains = nd;
+	return 0;
+}
+
+static void
+s_inv_free(struct inv_bufs *b)
+{
+	free(b->doms);
+	free(b->dom_p);
+	free(b->vifs);
+	free(b->vif_p);
+}
+
+struct read_ctx {
+	const vs_control_ctx_t *ctx;
+	const Vsctl__ReadReq *req;
+	int64_t from, to;
+	Vsctl__Reading *rd;
+	Vsctl__Reading **rd_p;
+	size_t n, cap;
+	int64_t span_max;
+};
+
+static int
+s_match(const char *name, char **pats, size_t n)
+{
+	if (n == 0)
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(pats[i]);
+
+		if (l > 0 && pats[i][l - 1] == '*') {
+			if (strncmp(name, pats[i], l - 1) == 0)
+				return 1;
+		} else if (strcmp(name, pats[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+s_read_one(void *arg, int id, const vs_series_info_t *info)
+{
+	struct read_ctx *rc = arg;
+	Vsctl__Reading *r;
+	double agg = 0;
+	int64_t span = 0;
+	uint64_t n = 0;
+
+	if (!s_match(info->entity, rc->req->entity, rc->req->n_entity) ||
+	    !s_match(info->metric, rc->req->metric, rc->req->n_metric))
+		return 0;
+	if (rc->n == rc->cap) {
+		size_t cap = rc->cap ? rc->cap * 2 : 256;
+		Vsctl__Reading *nr = realloc(rc->rd, cap * sizeof(*nr));
+
+		if (nr == NULL)
+			return -1;
+		rc->rd = nr;
+		rc->cap = cap;
+	}
+	r = &rc->rd[rc->n++];
+	vsctl__reading__init(r);
+	r->entity = (char *)info->entity;
+	r->metric = (char *)info->metric;
+	r->unit = (char *)info->unit;
+	r->kind = info->kind == VS_KIND_COUNTER ? VSCTL__KIND__COUNTER : VSCTL__KIND__GAUGE;
+	if (info->kind == VS_KIND_COUNTER)
+		r->value = rc->ctx->counter_abs ? (double)rc->ctx->counter_abs[id] : 0;
+	else
+		r->value = (double)info->last_value;
+	if (vs_history_tick_time(rc->ctx->history, info->last_tick, &r->time_ns) < 0)
+		r->time_ns = 0;
+	if (vs_history_aggregate(rc->ctx->history, id, rc->from, rc->to, &agg, &span, &n) == 0) {
+		if (info->kind == VS_KIND_COUNTER)
+			r->rate = span > 0 ? agg * 1e9 / (double)span : 0;
+		else
+			r->rate = agg;
+		if (span > rc->span_max)
+			rc->span_max = span;
+	}
+	return 0;
+}
+
+static int
+s_read(vs_control_ctx_t *ctx, const Vsctl__ReadReq *req, Vsctl__Readings *out,
+    struct read_ctx *rc, char *err, size_t errlen)
+{
+	vs_history_t *h = ctx->history;
+	uint64_t cur = h ? vs_history_current_tick(h) : 0;
+	int64_t now = 0;
+
+	vsctl__readings__init(out);
+	memset(rc, 0, sizeof(*rc));
+	rc->ctx = ctx;
+	rc->req = req;
+	if (h == NULL || cur == 0 || vs_history_tick_time(h, cur, &now) < 0) {
+		out->time_ns = vs_now_ns();
+		return 0;      /* nothing sampled yet: an empty answer, not an error */
+	}
+	rc->to = now;
+	if (req->window_ns > 0)
+		rc->from = now - req->window_ns;
+	else if (cur > 1 && vs_history_tick_time(h, cur - 1, &rc->from) == 0)
+		;       /* the last tick alone: (time of tick cur-1, now] */
+	else
+		rc->from = now - 1;
+	vs_history_series_foreach(h, s_read_one, rc);
+	rc->rd_p = calloc(rc->n + 1, sizeof(*rc->rd_p));
+	if (rc->rd_p == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < rc->n; i++)
+		rc->rd_p[i] = &rc->rd[i];
+	out->time_ns = now;
+	out->window_ns = rc->span_max;
+	out->readings = rc->rd_p;
+	out->n_readings = rc->n;
+	return 0;
+}
+
+static int
+s_history(vs_control_ctx_t *ctx, const Vsctl__HistoryReq *req, Vsctl__History *out,
+    vs_point_t **pts_r, Vsctl__Point **pb_r, Vsctl__Point ***pp_r, char *err, size_t errlen)
+{
+	vs_series_info_t info;
+	size_t max = req->max_points ? req->max_points : DEFAULT_POINTS;
+	int id, n, trunc = 0;
+
+	vsctl__history__init(out);
+	if (max > VS_CTL_MAX_POINTS)
+		max = VS_CTL_MAX_POINTS;
+	id = ctx->history ? vs_history_series_find(ctx->history, req->entity, req->metric) :
+	    -ENOENT;
+	if (id < 0 || vs_history_series_info(ctx->history, id, &info) < 0) {
+		snprintf(err, errlen, "no metric %.100s of %.100s", req->metric, req->entity);
+		return -ENOENT;
+	}
+	*pts_r = calloc(max, sizeof(**pts_r));
+	if (*pts_r == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	n = vs_history_read(ctx->history, id, req->from_ns, req->to_ns ? req->to_ns : INT64_MAX,
+	    *pts_r, max, &trunc);
+	if (n < 0)
+		n = 0;
+	*pb_r = calloc((size_t)n + 1, sizeof(**pb_r));
+	*pp_r = calloc((size_t)n + 1, sizeof(**pp_r));
+	if (*pb_r == NULL || *pp_r == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++) {
+		vsctl__point__init(&(*pb_r)[i]);
+		(*pb_r)[i].time_ns = (*pts_r)[i].t_ns;
+		(*pb_r)[i].value = (double)(*pts_r)[i].value;
+		(*pp_r)[i] = &(*pb_r)[i];
+	}
+	out->entity = (char *)info.entity;
+	out->metric = (char *)info.metric;
+	out->unit = (char *)info.unit;
+	out->kind = info.kind == VS_KIND_COUNTER ? VSCTL__KIND__COUNTER : VSCTL__KIND__GAUGE;
+	out->points = *pp_r;
+	out->n_points = (size_t)n;
+	out->truncated = trunc != 0;
+	return 0;
+}
+
+#define ADDR_LEN 64
+static int
+s_conns(vs_control_ctx_t *ctx, Vsctl__Connections *out, Vsctl__Conn **cb_r,
+    Vsctl__Conn ***cp_r, char **addrs_r, char *err, size_t errlen)
+{
+	const vs_tcpconn_t *c;
+	size_t n = 0;
+
+	vsctl__connections__init(out);
+	out->time_ns = vs_now_ns();
+	if (ctx->sockdiag == NULL) {
+		snprintf(err, errlen, "connection metrics are off or NETLINK_SOCK_DIAG is missing");
+		return -ENOTSUP;
+	}
+	c = vs_sockdiag_conns(ctx->sockdiag, &n, NULL);
+	*cb_r = calloc(n + 1, sizeof(**cb_r));
+	*cp_r = calloc(n + 1, sizeof(**cp_r));
+	*addrs_r = calloc(n + 1, 2 * ADDR_LEN);
+	if (!*cb_r || !*cp_r || !*addrs_r) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		Vsctl__Conn *o = &(*cb_r)[i];
+		char *src = *addrs_r + i * 2 * ADDR_LEN, *dst = src + ADDR_LEN;
+
+		vsctl__conn__init(o);
+		vs_tcpconn_addr(&c[i], 0, src, ADDR_LEN);
+		vs_tcpconn_addr(&c[i], 1, dst, ADDR_LEN);
+		o->src = src;
+		o->dst = dst;
+		o->state = (char *)vs_tcp_state_name(c[i].state);
+		o->uid = c[i].uid;
+		o->inode = c[i].inode;
+		o->rtt_us = c[i].rtt_us;
+		o->bytes_acked = c[i].bytes_acked;
+		o->bytes_received = c[i].bytes_received;
+		(*cp_r)[i] = o;
+	}
+	out->conns = *cp_r;
+	out->n_conns = n;
+	return 0;
+}
+
+int
+vs_control_handle(vs_control_ctx_t *ctx, const void *buf, size_t len, void **reply_r,
+    size_t *reply_len_r)
+{
+	Vsctl__Request *req;
+	Vsctl__Reply rep = VSCTL__REPLY__INIT;
+	Vsctl__Inventory inv;
+	Vsctl__Readings rd;
+	Vsctl__History hist;
+	Vsctl__Connections conns;
+	struct inv_bufs ib = { 0 };
+	struct read_ctx rc = { 0 };
+	vs_point_t *pts = NULL;
+	Vsctl__Point *pb = NULL, **pp = NULL;
+	Vsctl__Conn *cb = NULL, **cp = NULL;
+	char *addrs = NULL;
+	char err[256] = "";
+	int status = 0;
+
+	ctx->requests++;
+	req = vs_wire_request_decode(buf, len, &status, err, sizeof(err));
+	if (req == NULL)
+		goto reply;
+	switch (req->body_case) {
+	case VSCTL__REQUEST__BODY_INVENTORY:
+	case VSCTL__REQUEST__BODY_LIST:
+		status = s_inventory(ctx, &inv, &ib);
+		if (status == 0) {
+			rep.body_case = req->body_case == VSCTL__REQUEST__BODY_LIST ?
+			    VSCTL__REPLY__BODY_LIST : VSCTL__REPLY__BODY_INVENTORY;
+			rep.inventory = rep.list = &inv;
+		} else
+			snprintf(err, sizeof(err), "out of memory");
+		break;
+	case VSCTL__REQUEST__BODY_READ:
+		status = s_read(ctx, req->read, &rd, &rc, err, sizeof(err));
+		if (status == 0) {
+			rep.body_case = VSCTL__REPLY__BODY_READ;
+			rep.read = &rd;
+		}
+		break;
+	case VSCTL__REQUEST__BODY_HISTORY:
+		status = s_history(ctx, req->history, &hist, &pts, &pb, &pp, err, sizeof(err));
+		if (status == 0) {
+			rep.body_case = VSCTL__REPLY__BODY_HISTORY;
+			rep.history = &hist;
+		}
+		break;
+	case VSCTL__REQUEST__BODY_CONNS:
+		status = s_conns(ctx, &conns, &cb, &cp, &addrs, err, sizeof(err));
+		if (status == 0) {
+			rep.body_case = VSCTL__REPLY__BODY_CONNS;
+			rep.conns = &conns;
+		}
+		break;
+	default:        /* vs_wire_request_decode refuses every other case */
+		status = -EOPNOTSUPP;
+		snprintf(err, sizeof(err), "unknown request");
+		break;
+	}
+reply:
+	if (status < 0) {
+		ctx->bad_requests++;
+		rep.body_case = VSCTL__REPLY__BODY__NOT_SET;
+		rep.status = status;
+		rep.error = err;
+	}
+	*reply_r = vs_wire_pack(&rep.base, reply_len_r);
+	if (req)
+		vsctl__request__free_unpacked(req, NULL);
+	s_inv_free(&ib);
+	free(rc.rd);
+	free(rc.rd_p);
+	free(pts);
+	free(pb);
+	free(pp);
+	free(cb);
+	free(cp);
+	free(addrs);
+	return *reply_r ? 0 : -ENOMEM;
+}
+
+/* ---- transport ---------------------------------------------------------------------- */
+
+static int
+s_prepare_ipc(vs_control_t *self, const char *endpoint, char *err, size_t errlen)
+{
+	const char *path = endpoint + strlen("ipc://");
+	char dir[512];
+	char *slash;
+
+	if (strlen(path) >= sizeof(self->ipc_path) || path[0] != '/') {
+		snprintf(err, errlen, "%s: an ipc:// endpoint needs an absolute path", endpoint);
+		return -EINVAL;
+	}
+	snprintf(self->ipc_path, sizeof(self->ipc_path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+vs_control_t *
+vs_control_new(void *zctx, const char *endpoint, vs_control_ctx_t *ctx, char *err,
+    size_t errlen)
+{
+	vs_control_t *self = calloc(1, sizeof(*self));
+	int64_t maxmsg = ZMQ_MAX_MSG;
+	int zero = 0, hwm = 64;
+	mode_t old;
+
+	if (self == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	self->ctx = ctx;
+	if (!strncmp(endpoint, "ipc://", 6) &&
+	    s_prepare_ipc(self, endpoint, err, errlen) < 0)
+		goto fail;
+	self->sock = zmq_socket(zctx, ZMQ_ROUTER);
+	if (self->sock == NULL) {
+		snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(errno));
+		goto fail;
+	}
+	zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(self->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	/* the control socket answers root only: it reveals every domain on the host */
+	old = umask(0077);
+	if (zmq_bind(self->sock, endpoint) < 0) {
+		int e = errno;
+
+		umask(old);
+		snprintf(err, errlen, "cannot bind the control endpoint %s: %s", endpoint,
+		    zmq_strerror(e));
+		errno = e;
+		goto fail;
+	}
+	umask(old);
+	return self;
+fail:
+	vs_control_destroy(&self);
+	return NULL;
+}
+
+void
+vs_control_destroy(vs_control_t **self_p)
+{
+	vs_control_t *self = *self_p;
+
+	if (self == NULL)
+		return;
+	if (self->sock)
+		zmq_close(self->sock);
+	if (self->ipc_path[0])
+		unlink(self->ipc_path);
+	free(self);
+	*self_p = NULL;
+}
+
+void *
+vs_control_socket(const vs_control_t *self)
+{
+	return self->sock;
+}
+
+static void
+s_serve_one(vs_control_t *self)
+{
+	zmq_msg_t part[MAX_PARTS];
+	int n = 0, more = 1;
+	void *reply = NULL;
+	size_t reply_len = 0;
+	const void *payload;
+	size_t payload_len;
+	int delim;
+
+	/* identity, then [empty delimiter from REQ], then the payload */
+	while (more) {
+		zmq_msg_t m;
+
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, self->sock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			break;
+		}
+		more = zmq_msg_more(&m);
+		if (n < MAX_PARTS)
+			part[n++] = m;
+		else {
+			zmq_msg_close(&m);
+			n = MAX_PARTS + 1;      /* too many: drain, then refuse */
+		}
+		if (n > MAX_PARTS) {
+			while (more) {
+				zmq_msg_init(&m);
+				if (zmq_msg_recv(&m, self->sock, ZMQ_DONTWAIT) < 0) {
+					zmq_msg_close(&m);
+					break;
+				}
+				more = zmq_msg_more(&m);
+				zmq_msg_close(&m);
+			}
+		}
+	}
+	if (n < 2)
+		goto out;
+	delim = n >= 3 && zmq_msg_size(&part[1]) == 0;
+	if (n > MAX_PARTS || (n == 3 && !delim)) {
+		Vsctl__Reply rep = VSCTL__REPLY__INIT;
+
+		rep.status = -EPROTO;
+		rep.error = (char *)"a request is one frame (after REQ's empty delimiter)";
+		reply = vs_wire_pack(&rep.base, &reply_len);
+		self->ctx->requests++;
+		self->ctx->bad_requests++;
+		if (n > MAX_PARTS)
+			n = MAX_PARTS;
+	} else {
+		payload = zmq_msg_data(&part[n - 1]);
+		payload_len = zmq_msg_size(&part[n - 1]);
+		if (vs_control_handle(self->ctx, payload, payload_len, &reply, &reply_len) < 0)
+			goto out;
+	}
+	zmq_send(self->sock, zmq_msg_data(&part[0]), zmq_msg_size(&part[0]),
+	    ZMQ_SNDMORE | ZMQ_DONTWAIT);
+	if (delim)
+		zmq_send(self->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+	if (zmq_send(self->sock, reply, reply_len, ZMQ_DONTWAIT) < 0)
+		vs_debug("control: reply dropped: %s", zmq_strerror(errno));
+out:
+	free(reply);
+	for (int i = 0; i < n && i < MAX_PARTS; i++)
+		zmq_msg_close(&part[i]);
+}
+
+void
+vs_control_process(vs_control_t *self)
+{
+	int events;
+	size_t len = sizeof(events);
+
+	/* bounded: a flood of requests cannot starve the sampling tick */
+	for (int i = 0; i < 64; i++) {
+		if (zmq_getsockopt(self->sock, ZMQ_EVENTS, &events, &len) < 0 ||
+		    !(events & ZMQ_POLLIN))
+			return;
+		s_serve_one(self);
+	}
+}

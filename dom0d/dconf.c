@@ -1,0 +1,175 @@
+#include "dconf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "conf.h"
+#include "log.h"
+#include "wire.h"
+
+void
+vs_dconf_defaults(vs_dconf_t *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->hypervisor, sizeof(c->hypervisor), "auto");
+	snprintf(c->control, sizeof(c->control), "%s", VS_CTL_DEFAULT_ENDPOINT);
+	c->interval_ns = 100 * VS_NS_PER_MSEC;
+	c->history_ns = 600 * VS_NS_PER_SEC;
+	c->history_memory = 0;
+	c->max_series = 8192;
+	c->conn_interval_ns = VS_NS_PER_SEC;
+	c->retry_max_ns = 60 * VS_NS_PER_SEC;
+	snprintf(c->pidfile, sizeof(c->pidfile), "%s/vscoped.pid", RUNSTATEDIR);
+	c->use_syslog = 1;
+	c->log_level = VS_LOG_NOTICE;
+	c->host_metrics = 1;
+	c->conn_metrics = 1;
+}
+
+static int
+s_duration(const char *v, int64_t min, int64_t max, int64_t *r, const char *key, char *err,
+    size_t errlen)
+{
+	int64_t ns;
+
+	if (vs_duration_parse(v, VS_NS_PER_MSEC, &ns) < 0) {
+		snprintf(err, errlen, "%s: \"%.64s\" is not a duration (e.g. 100ms, 10s, 5m)", key, v);
+		return -EINVAL;
+	}
+	if (ns < min || ns > max) {
+		snprintf(err, errlen, "%s: %.64s is out of range", key, v);
+		return -ERANGE;
+	}
+	*r = ns;
+	return 0;
+}
+
+static int
+s_string(char *dst, size_t size, const char *v, const char *key, char *err, size_t errlen)
+{
+	if (*v == '\0' || strlen(v) >= size) {
+		snprintf(err, errlen, "%s: value empty or longer than %zu bytes", key, size - 1);
+		return -EINVAL;
+	}
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int
+s_flag(int *dst, const char *v, const char *key, char *err, size_t errlen)
+{
+	if (vs_conf_bool(v, dst) < 0) {
+		snprintf(err, errlen, "%s: expected yes or no, not \"%.64s\"", key, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+vs_dconf_set(vs_dconf_t *c, const char *key, const char *v, char *err, size_t errlen)
+{
+	if (!strcmp(key, "hypervisor")) {
+		if (strcmp(v, "auto") && strcmp(v, "xen") && strcmp(v, "libvirt") &&
+		    strncmp(v, "libvirt:", 8)) {
+			snprintf(err, errlen, "hypervisor: expected auto, xen, libvirt or "
+			    "libvirt:URI, not \"%.64s\"", v);
+			return -EINVAL;
+		}
+		return s_string(c->hypervisor, sizeof(c->hypervisor), v, key, err, errlen);
+	}
+	if (!strcmp(key, "control")) {
+		if (strncmp(v, "ipc://", 6) && strncmp(v, "tcp://", 6)) {
+			snprintf(err, errlen, "control: expected an ipc:// or tcp:// endpoint");
+			return -EINVAL;
+		}
+		return s_string(c->control, sizeof(c->control), v, key, err, errlen);
+	}
+	if (!strcmp(key, "interval"))
+		return s_duration(v, VS_INTERVAL_MIN_NS, VS_INTERVAL_MAX_NS, &c->interval_ns, key,
+		    err, errlen);
+	if (!strcmp(key, "history"))
+		return s_duration(v, VS_NS_PER_SEC, 86400 * VS_NS_PER_SEC, &c->history_ns, key,
+		    err, errlen);
+	if (!strcmp(key, "connections-interval"))
+		return s_duration(v, 10 * VS_NS_PER_MSEC, 3600 * VS_NS_PER_SEC,
+		    &c->conn_interval_ns, key, err, errlen);
+	if (!strcmp(key, "retry-max"))
+		return s_duration(v, VS_NS_PER_SEC, 3600 * VS_NS_PER_SEC, &c->retry_max_ns, key,
+		    err, errlen);
+	if (!strcmp(key, "history-memory")) {
+		if (vs_conf_size(v, &c->history_memory) < 0 ||
+		    (c->history_memory != 0 && c->history_memory < (1 << 20)) ||
+		    c->history_memory > (64ULL << 30)) {
+			snprintf(err, errlen, "history-memory: expected 0 (automatic) or a size "
+			    "between 1M and 64G, not \"%.64s\"", v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "max-series")) {
+		if (vs_conf_uint(v, 64, 1 << 20, &c->max_series) < 0) {
+			snprintf(err, errlen, "max-series: expected 64..1048576, not \"%.64s\"", v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "pidfile"))
+		return s_string(c->pidfile, sizeof(c->pidfile), v, key, err, errlen);
+	if (!strcmp(key, "log")) {
+		if (!strcmp(v, "syslog"))
+			c->use_syslog = 1;
+		else if (!strcmp(v, "stderr"))
+			c->use_syslog = 0;
+		else {
+			snprintf(err, errlen, "log: expected syslog or stderr, not \"%.64s\"", v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "log-level")) {
+		int l = vs_log_level_parse(v);
+		if (l < 0) {
+			snprintf(err, errlen, "log-level: expected error, warning, notice, info or "
+			    "debug, not \"%.64s\"", v);
+			return -EINVAL;
+		}
+		c->log_level = l;
+		return 0;
+	}
+	if (!strcmp(key, "host-metrics"))
+		return s_flag(&c->host_metrics, v, key, err, errlen);
+	if (!strcmp(key, "connection-metrics"))
+		return s_flag(&c->conn_metrics, v, key, err, errlen);
+	snprintf(err, errlen, "unknown key \"%.64s\"", key);
+	return -ENOENT;
+}
+
+static int
+s_conf_fn(void *arg, const char *key, const char *value, char *err, size_t errlen)
+{
+	return vs_dconf_set(arg, key, value, err, errlen);
+}
+
+int
+vs_dconf_load(vs_dconf_t *c, const char *path, char *err, size_t errlen)
+{
+	return vs_conf_read(path, s_conf_fn, c, err, errlen);
+}
+
+int
+vs_dconf_check(const vs_dconf_t *c, char *err, size_t errlen)
+{
+	if (c->history_ns < c->interval_ns) {
+		snprintf(err, errlen, "history (%lld ms) is shorter than interval (%lld ms)",
+		    (long long)(c->history_ns / VS_NS_PER_MSEC),
+		    (long long)(c->interval_ns / VS_NS_PER_MSEC));
+		return -EINVAL;
+	}
+	if (c->history_ns / c->interval_ns > 100000000) {
+		snprintf(err, errlen, "history/interval is more than 1e8 ticks");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,462 @@
+/*
+ * vscoped: the Dom0 monitor. One per Dom0 or libvirt host; samples every domain and VIF
+ * and answers on a ZeroMQ control endpoint. See vscoped(8).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "clock.h"
+#include "control.h"
+#include "dconf.h"
+#include "hv.h"
+#include "log.h"
+#include "sampler.h"
+
+static volatile sig_atomic_t s_stop, s_reload;
+
+static void s_on_stop(int sig) { (void)sig; s_stop = 1; }
+static void s_on_hup(int sig) { (void)sig; s_reload = 1; }
+
+typedef struct daemon {
+	vs_dconf_t conf;
+	const char *conf_path;
+	int conf_path_given;
+	char overrides[16][2][512];     /* command-line key/value pairs, re-applied on reload */
+	int n_overrides;
+	void *zctx;
+	vs_control_t *control;
+	vs_control_ctx_t ctx;
+	vs_sampler_t *sampler;
+	vs_hv_t *hv;
+	int hv_connected;
+	int64_t hv_retry_at;            /* monotonic ns */
+	int64_t hv_backoff;
+	int hv_changed;
+	int timer_fd;
+	int64_t next_conns;
+	int pid_fd;
+} daemon_t;
+
+static void
+s_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: vscoped [-fnd] [-c FILE] [-H auto|xen|libvirt[:URI]] [-s ENDPOINT]\n"
+	    "               [-i INTERVAL] [-p PIDFILE] [--stderr]\n"
+	    "\n"
+	    "The vscope Dom0 monitor: samples every domain and VIF and answers vscope(1).\n"
+	    "\n"
+	    "  -c, --config FILE       configuration file (default %s)\n"
+	    "  -n, --check             check the configuration and exit (0 good, 1 bad)\n"
+	    "  -f, --foreground        stay in the foreground\n"
+	    "  -H, --hypervisor SPEC   auto (xen if /proc/xen exists, else libvirt), xen,\n"
+	    "                          libvirt, or libvirt:URI (e.g. libvirt:qemu:///system)\n"
+	    "  -s, --control ENDPOINT  ZeroMQ endpoint to answer on (default %s)\n"
+	    "  -i, --interval DURATION sampling interval, 1ms..60s (default 100ms)\n"
+	    "  -p, --pidfile FILE      pidfile (default %s/vscoped.pid)\n"
+	    "      --stderr            log to stderr instead of syslog\n"
+	    "  -d, --debug             log debug messages\n"
+	    "  -h, --help              this text\n"
+	    "  -V, --version           print the version\n"
+	    "\n"
+	    "Backends compiled in: %s. Signals: SIGHUP reloads the configuration (a bad file\n"
+	    "keeps the old one), SIGTERM exits cleanly. See vscoped(8), vscoped.conf(5).\n",
+	    VS_DCONF_DEFAULT_PATH, VS_CTL_DEFAULT_ENDPOINT, RUNSTATEDIR, vs_hv_backends());
+}
+
+/* Defaults, then the file, then the command line; into *c only if all of it is good. */
+static int
+s_load_conf(daemon_t *d, vs_dconf_t *c, char *err, size_t errlen)
+{
+	vs_dconf_t n;
+	int rc;
+
+	vs_dconf_defaults(&n);
+	rc = vs_dconf_load(&n, d->conf_path, err, errlen);
+	if (rc == -ENOENT && !d->conf_path_given)
+		rc = 0;         /* no file at the default path: defaults */
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < d->n_overrides; i++) {
+		char msg[256];
+
+		rc = vs_dconf_set(&n, d->overrides[i][0], d->overrides[i][1], msg, sizeof(msg));
+		if (rc < 0) {
+			snprintf(err, errlen, "command line: %s", msg);
+			return rc;
+		}
+	}
+	if ((rc = vs_dconf_check(&n, err, errlen)) < 0)
+		return rc;
+	*c = n;
+	return 0;
+}
+
+static int
+s_override(daemon_t *d, const char *key, const char *value)
+{
+	if (d->n_overrides == 16 || strlen(value) >= sizeof(d->overrides[0][1]))
+		return -1;
+	snprintf(d->overrides[d->n_overrides][0], sizeof(d->overrides[0][0]), "%s", key);
+	snprintf(d->overrides[d->n_overrides][1], sizeof(d->overrides[0][1]), "%s", value);
+	d->n_overrides++;
+	return 0;
+}
+
+static int
+s_pidfile(daemon_t *d)
+{
+	char buf[32];
+	int fd = open(d->conf.pidfile, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		vs_err("pidfile %s: %s", d->conf.pidfile, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		vs_err("another vscoped is running (pid %s, pidfile %s)", buf[0] ? buf : "?",
+		    d->conf.pidfile);
+		close(fd);
+		return -1;
+	}
+	if (ftruncate(fd, 0) == 0) {
+		int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+		if (write(fd, buf, (size_t)n) != n)
+			vs_warn("pidfile %s: short write", d->conf.pidfile);
+	}
+	d->pid_fd = fd;
+	return 0;
+}
+
+static void
+s_hv_event(void *arg, vs_hv_event_t ev, uint32_t domid)
+{
+	daemon_t *d = arg;
+
+	vs_debug("hypervisor event %d for domain %u", (int)ev, domid);
+	d->hv_changed = 1;
+}
+
+static void
+s_hv_disconnect(daemon_t *d, const char *why)
+{
+	snprintf(d->ctx.hv_error, sizeof(d->ctx.hv_error), "%s", why);
+	vs_hv_destroy(&d->hv);
+	d->hv_connected = 0;
+	vs_sampler_set_hv(d->sampler, NULL);
+	d->hv_retry_at = vs_mono_ns() + d->hv_backoff;
+	vs_warn("hypervisor: %s; retrying in %lld s", why,
+	    (long long)(d->hv_backoff / VS_NS_PER_SEC));
+	d->hv_backoff *= 2;
+	if (d->hv_backoff > d->conf.retry_max_ns)
+		d->hv_backoff = d->conf.retry_max_ns;
+}
+
+static void
+s_hv_connect(daemon_t *d)
+{
+	char err[256];
+	int rc;
+
+	if (d->hv == NULL) {
+		d->hv = vs_hv_new(d->conf.hypervisor, err, sizeof(err));
+		if (d->hv == NULL) {
+			s_hv_disconnect(d, err);
+			return;
+		}
+	}
+	rc = vs_hv_open(d->hv);
+	if (rc < 0) {
+		s_hv_disconnect(d, vs_hv_error(d->hv));
+		return;
+	}
+	snprintf(d->ctx.hv_name, sizeof(d->ctx.hv_name), "%s", d->hv->ops->name);
+	snprintf(d->ctx.hv_uri, sizeof(d->ctx.hv_uri), "%s", d->hv->uri);
+	d->ctx.simulated = d->hv->simulated;
+	rc = vs_sampler_set_hv(d->sampler, d->hv);
+	if (rc < 0) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "listing domains failed: %s", vs_hv_error(d->hv));
+		s_hv_disconnect(d, why);
+		return;
+	}
+	d->ctx.hv_error[0] = '\0';
+	d->hv_connected = 1;
+	d->hv_backoff = VS_NS_PER_SEC;
+	vs_notice("hypervisor: %s (%s), %zu domains%s", d->hv->ops->name, d->hv->uri,
+	    vs_sampler_graph(d->sampler)->n, d->hv->simulated ? " [simulated]" : "");
+}
+
+static int
+s_timer_arm(daemon_t *d)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	its.it_interval.tv_sec = d->conf.interval_ns / VS_NS_PER_SEC;
+	its.it_interval.tv_nsec = d->conf.interval_ns % VS_NS_PER_SEC;
+	its.it_value = its.it_interval;
+	return timerfd_settime(d->timer_fd, 0, &its, NULL);
+}
+
+static void
+s_reload_conf(daemon_t *d)
+{
+	vs_dconf_t n;
+	char err[512];
+
+	if (s_load_conf(d, &n, err, sizeof(err)) < 0) {
+		vs_err("reload: %s; keeping the running configuration", err);
+		return;
+	}
+	vs_log_set_level(n.log_level);
+	if (n.interval_ns != d->conf.interval_ns || n.history_ns != d->conf.history_ns ||
+	    n.history_memory != d->conf.history_memory || n.max_series != d->conf.max_series)
+		vs_warn("reload: interval, history, history-memory and max-series take effect "
+		    "at the next start");
+	if (strcmp(n.control, d->conf.control))
+		vs_warn("reload: control endpoint changes take effect at the next start");
+	n.interval_ns = d->conf.interval_ns;
+	n.history_ns = d->conf.history_ns;
+	n.history_memory = d->conf.history_memory;
+	n.max_series = d->conf.max_series;
+	snprintf(n.control, sizeof(n.control), "%s", d->conf.control);
+	snprintf(n.pidfile, sizeof(n.pidfile), "%s", d->conf.pidfile);
+	if (strcmp(n.hypervisor, d->conf.hypervisor)) {
+		d->conf = n;
+		vs_notice("reload: hypervisor is now %s", n.hypervisor);
+		vs_hv_destroy(&d->hv);
+		d->hv_connected = 0;
+		d->hv_backoff = VS_NS_PER_SEC;
+		s_hv_connect(d);
+	}
+	d->conf = n;
+	vs_notice("configuration reloaded from %s", d->conf_path);
+}
+
+static int
+s_run(daemon_t *d)
+{
+	char err[512];
+	vs_sampler_config_t sc;
+
+	d->zctx = zmq_ctx_new();
+	memset(&sc, 0, sizeof(sc));
+	sc.interval_ns = d->conf.interval_ns;
+	sc.history_ns = d->conf.history_ns;
+	sc.history_memory = d->conf.history_memory;
+	sc.max_series = d->conf.max_series;
+	sc.host_metrics = d->conf.host_metrics;
+	sc.conn_metrics = d->conf.conn_metrics;
+	d->sampler = vs_sampler_new(&sc, err, sizeof(err));
+	if (d->sampler == NULL) {
+		vs_err("%s", err);
+		return 1;
+	}
+	d->ctx.history = vs_sampler_history(d->sampler);
+	d->ctx.graph = vs_sampler_graph(d->sampler);
+	d->ctx.sockdiag = vs_sampler_sockdiag(d->sampler);
+	d->ctx.counter_abs = vs_sampler_counter_abs(d->sampler);
+	d->ctx.interval_ns = d->conf.interval_ns;
+	d->ctx.history_ns = d->conf.history_ns;
+	d->ctx.started_ns = vs_now_ns();
+	gethostname(d->ctx.host_name, sizeof(d->ctx.host_name) - 1);
+	d->control = vs_control_new(d->zctx, d->conf.control, &d->ctx, err, sizeof(err));
+	if (d->control == NULL) {
+		vs_err("%s", err);
+		return 1;
+	}
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->timer_fd < 0 || s_timer_arm(d) < 0) {
+		vs_err("timerfd: %s", strerror(errno));
+		return 1;
+	}
+	d->hv_backoff = VS_NS_PER_SEC;
+	s_hv_connect(d);
+	vs_notice("vscoped %s started: control %s, interval %lld ms, history %lld s",
+	    PACKAGE_VERSION, d->conf.control, (long long)(d->conf.interval_ns / VS_NS_PER_MSEC),
+	    (long long)(d->conf.history_ns / VS_NS_PER_SEC));
+
+	while (!s_stop) {
+		zmq_pollitem_t items[4];
+		int n = 0, hv_fd = -1, timeout_ms = 1000, rc;
+		int64_t now = vs_mono_ns();
+
+		items[n++] = (zmq_pollitem_t){ vs_control_socket(d->control), 0, ZMQ_POLLIN, 0 };
+		items[n++] = (zmq_pollitem_t){ NULL, d->timer_fd, ZMQ_POLLIN, 0 };
+		items[n++] = (zmq_pollitem_t){ NULL, vs_sampler_links_fd(d->sampler), ZMQ_POLLIN, 0 };
+		if (d->hv_connected && (hv_fd = d->hv->ops->event_fd(d->hv)) >= 0)
+			items[n++] = (zmq_pollitem_t){ NULL, hv_fd, ZMQ_POLLIN, 0 };
+		if (!d->hv_connected) {
+			int64_t wait = (d->hv_retry_at - now) / VS_NS_PER_MSEC;
+			timeout_ms = wait < 0 ? 0 : wait < 1000 ? (int)wait : 1000;
+		}
+		rc = zmq_poll(items, n, timeout_ms);
+		if (rc < 0 && errno != EINTR) {
+			vs_err("zmq_poll: %s", zmq_strerror(errno));
+			break;
+		}
+		if (s_reload) {
+			s_reload = 0;
+			s_reload_conf(d);
+			continue;
+		}
+		if (rc <= 0) {
+			if (!d->hv_connected && vs_mono_ns() >= d->hv_retry_at)
+				s_hv_connect(d);
+			continue;
+		}
+		if (items[1].revents & ZMQ_POLLIN) {
+			uint64_t expirations = 0;
+
+			if (read(d->timer_fd, &expirations, sizeof(expirations)) == sizeof(expirations)) {
+				if (expirations > 1)
+					d->ctx.overruns += expirations - 1;
+				vs_sampler_tick(d->sampler, vs_now_ns());
+				d->ctx.ticks++;
+				if (d->conf.conn_metrics && vs_mono_ns() >= d->next_conns) {
+					vs_sampler_conns(d->sampler);
+					d->next_conns = vs_mono_ns() + d->conf.conn_interval_ns;
+				}
+				d->ctx.ncpus = vs_sampler_ncpus(d->sampler);
+				d->ctx.mem_kib = vs_sampler_mem_kib(d->sampler);
+				d->ctx.refused_series = vs_sampler_graph(d->sampler)->refused_series;
+			}
+		}
+		if (items[2].revents & ZMQ_POLLIN)
+			vs_sampler_links_event(d->sampler);
+		if (n > 3 && (items[3].revents & ZMQ_POLLIN)) {
+			if (d->hv->ops->dispatch(d->hv, s_hv_event, d) < 0)
+				s_hv_disconnect(d, vs_hv_error(d->hv));
+		}
+		if (d->hv_changed && d->hv_connected) {
+			d->hv_changed = 0;
+			if (vs_sampler_refresh_inventory(d->sampler) < 0) {
+				char why[300];
+
+				snprintf(why, sizeof(why), "listing domains failed: %s",
+				    vs_hv_error(d->hv));
+				s_hv_disconnect(d, why);
+			}
+		}
+		if (!d->hv_connected && vs_mono_ns() >= d->hv_retry_at)
+			s_hv_connect(d);
+		if (items[0].revents & ZMQ_POLLIN)
+			vs_control_process(d->control);
+	}
+	vs_notice("vscoped exiting");
+	return 0;
+}
+
+static void
+s_cleanup(daemon_t *d)
+{
+	vs_control_destroy(&d->control);
+	vs_sampler_destroy(&d->sampler);
+	vs_hv_destroy(&d->hv);
+	if (d->timer_fd >= 0)
+		close(d->timer_fd);
+	if (d->zctx)
+		zmq_ctx_term(d->zctx);
+	if (d->pid_fd >= 0) {
+		unlink(d->conf.pidfile);
+		close(d->pid_fd);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "hypervisor", required_argument, NULL, 'H' },
+		{ "control", required_argument, NULL, 's' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "stderr", no_argument, NULL, 'E' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	daemon_t d;
+	int check = 0, foreground = 0, to_stderr = 0, debug = 0, opt, rc;
+	char err[512];
+	struct sigaction sa;
+
+	memset(&d, 0, sizeof(d));
+	d.timer_fd = -1;
+	d.pid_fd = -1;
+	d.conf_path = VS_DCONF_DEFAULT_PATH;
+	while ((opt = getopt_long(argc, argv, "c:nfH:s:i:p:dhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': d.conf_path = optarg; d.conf_path_given = 1; break;
+		case 'n': check = 1; break;
+		case 'f': foreground = 1; break;
+		case 'H': s_override(&d, "hypervisor", optarg); break;
+		case 's': s_override(&d, "control", optarg); break;
+		case 'i': s_override(&d, "interval", optarg); break;
+		case 'p': s_override(&d, "pidfile", optarg); break;
+		case 'E': to_stderr = 1; break;
+		case 'd': debug = 1; break;
+		case 'h': s_usage(stdout); return 0;
+		case 'V': printf("vscoped %s (backends: %s)\n", PACKAGE_VERSION, vs_hv_backends());
+			return 0;
+		default: s_usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vscoped: unexpected argument '%s'\n", argv[optind]);
+		s_usage(stderr);
+		return 2;
+	}
+	if (s_load_conf(&d, &d.conf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vscoped: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("vscoped: configuration OK (%s%s)\n", d.conf_path,
+		    access(d.conf_path, F_OK) == 0 ? "" : ": not present, defaults used");
+		return 0;
+	}
+	if (to_stderr || foreground)
+		d.conf.use_syslog = d.conf.use_syslog && !to_stderr && !foreground;
+	vs_log_open("vscoped", d.conf.use_syslog, debug ? VS_LOG_DEBUG : d.conf.log_level);
+
+	if (!foreground && daemon(0, 0) < 0) {
+		vs_err("daemon: %s", strerror(errno));
+		return 1;
+	}
+	if (s_pidfile(&d) < 0)
+		return 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = s_on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = s_on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = s_run(&d);
+	s_cleanup(&d);
+	return rc;
+}

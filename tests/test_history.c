@@ -1,0 +1,1088 @@
+/* Tests for lib/history.c: API contract, encoding edge cases, eviction, retention,
+ * aggregation, compression on realistic data, and a randomized check against a plain model. */
+#include "history.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#define T0      1700000000000000000LL   /* a CLOCK_REALTIME in 2023 */
+#define MS      1000000LL
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t
+s_rand(void)
+{
+	rng ^= rng << 13;       /* xorshift64: reproducible across runs and libcs */
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static uint64_t
+s_below(uint64_t n)
+{
+	return s_rand() % n;
+}
+
+static int64_t
+s_uniform(int64_t lo, int64_t hi)
+{
+	return lo + (int64_t)s_below((uint64_t)(hi - lo + 1));
+}
+
+static vs_history_t *
+s_new(size_t max_series, uint32_t max_ticks, size_t arena_bytes)
+{
+	vs_history_config_t cfg = {
+		.max_series = max_series, .max_ticks = max_ticks, .arena_bytes = arena_bytes,
+	};
+	vs_history_t *h = vs_history_new(&cfg);
+
+	if (h == NULL) {
+		tap_diag("vs_history_new: %s", strerror(errno));
+		exit(1);
+	}
+	return h;
+}
+
+/* Metadata bytes per block, as seen through used_bytes: one series holding one 0. */
+static size_t
+s_meta_bytes(void)
+{
+	vs_history_t *h = s_new(1, 10, VS_HISTORY_BLOCK_BYTES);
+	vs_history_stats_t st;
+	int id = vs_history_series_add(h, "e", "m", "", VS_KIND_GAUGE);
+
+	vs_history_tick(h, T0);
+	vs_history_append(h, id, 0);
+	vs_history_stats(h, &st);
+	vs_history_destroy(&h);
+	return st.used_bytes - 1;
+}
+
+/* ---- config and life cycle ------------------------------------------------------------- */
+
+static void
+test_config(void)
+{
+	vs_history_config_t cfg = { .max_series = 4, .max_ticks = 100, .arena_bytes = 0 };
+	vs_history_stats_t st;
+	vs_history_t *h;
+
+	errno = 0;
+	tap_ok(vs_history_new(NULL) == NULL && errno == EINVAL, "new(NULL): EINVAL");
+	cfg.max_series = 0;
+	errno = 0;
+	tap_ok(vs_history_new(&cfg) == NULL && errno == EINVAL, "new: max_series 0 is EINVAL");
+	cfg.max_series = 4;
+	cfg.max_ticks = 0;
+	errno = 0;
+	tap_ok(vs_history_new(&cfg) == NULL && errno == EINVAL, "new: max_ticks 0 is EINVAL");
+	cfg.max_ticks = 100;
+	cfg.arena_bytes = VS_HISTORY_BLOCK_BYTES - 1;
+	errno = 0;
+	tap_ok(vs_history_new(&cfg) == NULL && errno == EINVAL, "new: arena under one block is EINVAL");
+
+	cfg.arena_bytes = 0;
+	h = vs_history_new(&cfg);
+	vs_history_stats(h, &st);
+	TAP_IS_INT(st.arena_bytes, 4 * 100 * 3 / VS_HISTORY_BLOCK_BYTES * VS_HISTORY_BLOCK_BYTES,
+	    "default arena is max_series * max_ticks * 3, in whole blocks");
+	tap_ok(st.memory_bytes > st.arena_bytes + 100 * sizeof(int64_t),
+	    "memory_bytes %zu counts arena, tick ring and tables", st.memory_bytes);
+	TAP_IS_INT(st.series + st.samples + st.used_bytes + st.evicted_blocks, 0, "empty stats");
+	TAP_IS_INT(vs_history_current_tick(h), 0, "no tick before the first");
+	vs_history_destroy(&h);
+	tap_ok(h == NULL, "destroy NULLs the pointer");
+	vs_history_destroy(&h);
+	vs_history_destroy(NULL);
+	tap_ok(1, "destroy twice and on NULL is safe");
+}
+
+/* ---- series table ---------------------------------------------------------------------- */
+
+static int
+s_count_cb(void *arg, int id, const vs_series_info_t *info)
+{
+	int *seen = arg;
+
+	(void)info;
+	seen[seen[0] + 1] = id;
+	seen[0]++;
+	return 0;
+}
+
+static int
+s_stop_cb(void *arg, int id, const vs_series_info_t *info)
+{
+	(void)id;
+	(void)info;
+	(*(int *)arg)++;
+	return 1;
+}
+
+static void
+test_series(void)
+{
+	vs_history_t *h = s_new(3, 10, 4096);
+	vs_series_info_t info;
+	char ent[80], met[80], unit[32];
+	int a, b, c, seen[8] = { 0 }, stops = 0;
+
+	snprintf(ent, sizeof(ent), "dom1");
+	snprintf(unit, sizeof(unit), "ns");
+	a = vs_history_series_add(h, ent, "cpu", unit, VS_KIND_COUNTER);
+	b = vs_history_series_add(h, "dom1", "mem", "KiB", VS_KIND_GAUGE);
+	TAP_IS_INT(a, 0, "first id is 0");
+	TAP_IS_INT(b, 1, "second id is 1");
+	TAP_IS_INT(vs_history_series_add(h, "dom1", "cpu", "s", VS_KIND_GAUGE), -EEXIST,
+	    "same entity+metric, other unit: -EEXIST");
+	c = vs_history_series_add(h, "ab", "c", NULL, VS_KIND_GAUGE);
+	TAP_IS_INT(c, 2, "NULL unit is accepted");
+	TAP_IS_INT(vs_history_series_add(h, "dom9", "cpu", "", VS_KIND_GAUGE), -ENOSPC,
+	    "table full: -ENOSPC");
+	TAP_IS_INT(vs_history_series_add(h, "dom1", "mem", "", VS_KIND_GAUGE), -EEXIST,
+	    "duplicate in a full table is still -EEXIST");
+
+	TAP_IS_INT(vs_history_series_find(h, "dom1", "cpu"), a, "find dom1/cpu");
+	TAP_IS_INT(vs_history_series_find(h, "dom1", "mem"), b, "find dom1/mem");
+	TAP_IS_INT(vs_history_series_find(h, "ab", "c"), c, "find ab/c");
+	TAP_IS_INT(vs_history_series_find(h, "a", "bc"), -ENOENT, "a/bc is not ab/c");
+	TAP_IS_INT(vs_history_series_find(h, "dom1", "cpux"), -ENOENT, "find unknown: -ENOENT");
+	TAP_IS_INT(vs_history_series_find(h, NULL, "cpu"), -ENOENT, "find NULL: -ENOENT");
+
+	/* The table must have copied the strings. */
+	snprintf(ent, sizeof(ent), "XXXX");
+	snprintf(unit, sizeof(unit), "YY");
+	TAP_IS_INT(vs_history_series_info(h, a, &info), 0, "info on a live id");
+	tap_ok(strcmp(info.entity, "dom1") == 0 && strcmp(info.metric, "cpu") == 0 &&
+	    strcmp(info.unit, "ns") == 0, "info names are copies: %s/%s [%s]",
+	    info.entity, info.metric, info.unit);
+	tap_ok(info.kind == VS_KIND_COUNTER && info.last_tick == 0 && info.n_samples == 0,
+	    "info of a fresh counter");
+	vs_history_series_info(h, b, &info);
+	tap_ok(info.kind == VS_KIND_GAUGE && strcmp(info.unit, "KiB") == 0, "info kind and unit");
+	TAP_IS_INT(vs_history_series_info(h, -1, &info), -ENOENT, "info(-1): -ENOENT");
+	TAP_IS_INT(vs_history_series_info(h, 3, &info), -ENOENT, "info(max_series): -ENOENT");
+
+	vs_history_series_foreach(h, s_count_cb, seen);
+	tap_ok(seen[0] == 3 && seen[1] == 0 && seen[2] == 1 && seen[3] == 2,
+	    "foreach visits ids in order (%d: %d %d %d)", seen[0], seen[1], seen[2], seen[3]);
+	vs_history_series_foreach(h, s_stop_cb, &stops);
+	TAP_IS_INT(stops, 1, "foreach stops when fn returns non-zero");
+
+	vs_history_series_del(h, b);
+	vs_history_series_del(h, b);
+	vs_history_series_del(h, -1);
+	vs_history_series_del(h, 99);
+	TAP_IS_INT(vs_history_series_find(h, "dom1", "mem"), -ENOENT, "deleted series is gone");
+	TAP_IS_INT(vs_history_series_info(h, b, &info), -ENOENT, "info of a deleted id: -ENOENT");
+	tap_ok(vs_history_series_find(h, "dom1", "cpu") == a &&
+	    vs_history_series_find(h, "ab", "c") == c, "other ids unchanged by delete");
+	TAP_IS_INT(vs_history_series_add(h, "dom2", "mem", "KiB", VS_KIND_GAUGE), b,
+	    "the freed slot is reused");
+	seen[0] = 0;
+	vs_history_series_foreach(h, s_count_cb, seen);
+	TAP_IS_INT(seen[0], 3, "foreach after delete and re-add");
+	vs_history_destroy(&h);
+
+	/* Name rules. */
+	h = s_new(8, 10, 4096);
+	memset(ent, 'e', 63);
+	ent[63] = '\0';
+	memset(met, 'm', 64);
+	met[64] = '\0';
+	memset(unit, 'u', 15);
+	unit[15] = '\0';
+	tap_ok(vs_history_series_add(h, ent, "x", unit, VS_KIND_GAUGE) >= 0,
+	    "63-byte entity and 15-byte unit fit");
+	TAP_IS_INT(vs_history_series_find(h, ent, "x"), 0, "find the long name");
+	tap_ok(vs_history_series_add(h, "x", met + 1, "", VS_KIND_GAUGE) >= 0, "63-byte metric fits");
+	TAP_IS_INT(vs_history_series_add(h, "x", met, "", VS_KIND_GAUGE), -EINVAL,
+	    "64-byte metric: -EINVAL");
+	ent[63] = 'e';
+	ent[64] = '\0';
+	TAP_IS_INT(vs_history_series_add(h, ent, "y", "", VS_KIND_GAUGE), -EINVAL,
+	    "64-byte entity: -EINVAL");
+	unit[15] = 'u';
+	unit[16] = '\0';
+	TAP_IS_INT(vs_history_series_add(h, "y", "y", unit, VS_KIND_GAUGE), -EINVAL,
+	    "16-byte unit: -EINVAL");
+	TAP_IS_INT(vs_history_series_add(h, "", "y", "", VS_KIND_GAUGE), -EINVAL,
+	    "empty entity: -EINVAL");
+	TAP_IS_INT(vs_history_series_add(h, "y", "", "", VS_KIND_GAUGE), -EINVAL,
+	    "empty metric: -EINVAL");
+	TAP_IS_INT(vs_history_series_add(h, "y", NULL, "", VS_KIND_GAUGE), -EINVAL,
+	    "NULL metric: -EINVAL");
+	TAP_IS_INT(vs_history_series_add(h, "y", "y", "", (vs_kind_t)7), -EINVAL,
+	    "unknown kind: -EINVAL");
+	vs_history_destroy(&h);
+}
+
+/* The hash index under churn: backward-shift deletion must keep every probe chain whole. */
+static void
+test_index_churn(void)
+{
+	enum { SERIES = 48, NAMES = 200, OPS = 20000 };
+	vs_history_t *h = s_new(SERIES, 4, 4096);
+	int ids[NAMES], used = 0, bad = 0, op, k;
+	char e[16], m[16];
+
+	for (k = 0; k < NAMES; k++)
+		ids[k] = -1;
+	for (op = 0; op < OPS && bad < 5; op++) {
+		int nm = (int)s_below(NAMES), rc;
+
+		snprintf(e, sizeof(e), "e%d", nm % 13);
+		snprintf(m, sizeof(m), "m%d", nm);
+		if (ids[nm] >= 0 && s_below(2)) {
+			vs_history_series_del(h, ids[nm]);
+			ids[nm] = -1;
+			used--;
+		} else {
+			rc = vs_history_series_add(h, e, m, "", VS_KIND_GAUGE);
+			if (ids[nm] >= 0 ? rc != -EEXIST :
+			    used == SERIES ? rc != -ENOSPC : rc < 0) {
+				tap_diag("op %d add %s/%s: rc %d (had %d, used %d)", op, e, m, rc,
+				    ids[nm], used);
+				bad++;
+			}
+			if (ids[nm] < 0 && rc >= 0) {
+				ids[nm] = rc;
+				used++;
+			}
+		}
+		if (op % 97 != 0)
+			continue;
+		for (k = 0; k < NAMES; k++) {
+			snprintf(e, sizeof(e), "e%d", k % 13);
+			snprintf(m, sizeof(m), "m%d", k);
+			rc = vs_history_series_find(h, e, m);
+			if (rc != (ids[k] >= 0 ? ids[k] : -ENOENT)) {
+				tap_diag("op %d find %s/%s: %d, expected %d", op, e, m, rc, ids[k]);
+				bad++;
+			}
+		}
+	}
+	tap_ok(bad == 0, "hash index: %d add/del/find operations agree with a model", OPS);
+	vs_history_destroy(&h);
+}
+
+/* ---- samples --------------------------------------------------------------------------- */
+
+static void
+test_roundtrip(void)
+{
+	enum { MAXV = 4096 };
+	static int64_t v[MAXV];
+	static vs_point_t pts[MAXV];
+	vs_history_t *h = s_new(2, MAXV, 1 << 20);
+	vs_series_info_t info;
+	size_t n = 0, i, bad = 0;
+	int id, k, r, tr = -1;
+
+	static const int64_t edge[] = { 0, 1, -1, INT64_MAX, INT64_MIN, INT64_MAX, 0, INT64_MIN, -1,
+		INT64_MIN + 1, INT64_MAX - 1, 63, 64, -64, -65, 8191, 8192, -8192, -8193,
+		INT64_MAX, INT64_MAX, INT64_MIN, INT64_MIN, 0, 0, 0 };
+
+	for (i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		v[n++] = edge[i];
+	for (k = 0; k < 64; k++) {
+		uint64_t p = 1ull << k;
+		v[n++] = (int64_t)p;
+		v[n++] = (int64_t)(p - 1);
+		v[n++] = -(int64_t)(p - 1);
+		v[n++] = (int64_t)(0 - p);      /* -2^k; -2^63 is INT64_MIN */
+		v[n++] = (int64_t)(p - 1);
+	}
+	while (n < 1000)
+		v[n++] = (int64_t)s_rand();                     /* full-width jumps */
+	while (n < 1400)
+		v[n++] = s_uniform(-100, 100);
+	for (i = 0; i < 300; i++)
+		v[n++] = 0;                                     /* a run longer than a token */
+	for (i = 0; i < 260; i++)
+		v[n++] = 42;                                    /* equal but non-zero */
+	while (n < 2500)
+		v[n++] = (int64_t)(s_rand() >> s_below(64)) * (s_below(2) ? 1 : -1);
+	for (i = 0; i < 700; i++)
+		v[n++] = (i / 128) % 2 ? INT64_MIN : 7;         /* runs that end on a boundary */
+	while (n < MAXV - 10)
+		v[n++] = s_below(4) ? v[n - 1] : (int64_t)s_rand();
+
+	id = vs_history_series_add(h, "dom1", "x", "", VS_KIND_GAUGE);
+	TAP_IS_INT(vs_history_append(h, id, 1), -EINVAL, "append before the first tick: -EINVAL");
+	for (i = 0; i < n; i++) {
+		vs_history_tick(h, T0 + (int64_t)i * 10 * MS);
+		if (vs_history_append(h, id, v[i]) != 0)
+			bad++;
+	}
+	TAP_IS_INT(bad, 0, "%zu appends succeed", n);
+	r = vs_history_read(h, id, 0, 0, pts, MAXV, &tr);
+	TAP_IS_INT(r, n, "read returns every point");
+	TAP_IS_INT(tr, 0, "not truncated");
+	for (i = 0, bad = 0; r > 0 && i < n; i++) {
+		if (pts[i].value != v[i] || pts[i].t_ns != T0 + (int64_t)i * 10 * MS) {
+			if (bad++ < 5)
+				tap_diag("point %zu: %lld @%lld, expected %lld", i,
+				    (long long)pts[i].value, (long long)pts[i].t_ns, (long long)v[i]);
+		}
+	}
+	TAP_IS_INT(bad, 0, "every value and time round-trips, INT64_MIN/MAX and jumps included");
+
+	r = vs_history_read(h, id, INT64_MIN, INT64_MAX, pts, 10, &tr);
+	tap_ok(r == 10 && tr == 1 && pts[0].value == v[n - 10] && pts[9].value == v[n - 1] &&
+	    pts[9].t_ns == T0 + (int64_t)(n - 1) * 10 * MS, "max 10: the newest 10, truncated");
+	r = vs_history_read(h, id, T0 + 100 * 10 * MS, T0 + 199 * 10 * MS, pts, MAXV, NULL);
+	tap_ok(r == 100 && pts[0].value == v[100] && pts[99].value == v[199],
+	    "a time window returns exactly its points (%d)", r);
+	r = vs_history_read(h, id, T0 + 100 * 10 * MS + 1, T0 + 100 * 10 * MS + 2, pts, MAXV, &tr);
+	tap_ok(r == 0 && tr == 0, "a window between ticks is empty");
+	TAP_IS_INT(vs_history_read(h, 1, 0, 0, pts, MAXV, NULL), -ENOENT, "read free id: -ENOENT");
+
+	vs_history_series_info(h, id, &info);
+	tap_ok(info.n_samples == n && info.last_value == v[n - 1] && info.last_tick == n,
+	    "info: n_samples %llu, last_tick %llu", (unsigned long long)info.n_samples,
+	    (unsigned long long)info.last_tick);
+
+	vs_history_tick(h, T0 + (int64_t)n * 10 * MS);
+	TAP_IS_INT(vs_history_append(h, id, 12345), 0, "append in a new tick");
+	TAP_IS_INT(vs_history_append(h, id, 999), -EALREADY, "second append in a tick: -EALREADY");
+	TAP_IS_INT(vs_history_append(h, 1, 5), -ENOENT, "append to a free id: -ENOENT");
+	TAP_IS_INT(vs_history_append(h, -3, 5), -ENOENT, "append to a negative id: -ENOENT");
+	r = vs_history_read(h, id, 0, 0, pts, 1, NULL);
+	tap_ok(r == 1 && pts[0].value == 12345, "the first append of the tick stands (%lld)",
+	    (long long)pts[0].value);
+	vs_history_series_info(h, id, &info);
+	TAP_IS_INT(info.last_value, 12345, "info.last_value ignores the refused append");
+	vs_history_destroy(&h);
+}
+
+static void
+test_gaps(void)
+{
+	static const int at[] = { 1, 2, 3, 6, 7, 9, 12, 13 };
+	static const int64_t val[] = { 5, 5, 5, 5, 5, -3, 1000000, 1000000 };
+	vs_history_t *h = s_new(1, 100, 8192);
+	vs_point_t pts[32];
+	vs_series_info_t info;
+	int id = vs_history_series_add(h, "dom1", "gauge", "", VS_KIND_GAUGE);
+	int tick, j = 0, r, bad = 0;
+
+	for (tick = 1; tick <= 14; tick++) {
+		vs_history_tick(h, T0 + tick * MS + tick * tick * 1000);
+		if (j < 8 && at[j] == tick)
+			bad += vs_history_append(h, id, val[j++]) != 0;
+	}
+	r = vs_history_read(h, id, 0, 0, pts, 32, NULL);
+	TAP_IS_INT(r, 8, "gaps: 8 points over 14 ticks");
+	for (j = 0; j < 8 && r == 8; j++)
+		bad += pts[j].t_ns != T0 + at[j] * MS + at[j] * at[j] * 1000 || pts[j].value != val[j];
+	TAP_IS_INT(bad, 0, "gaps: each point has its own tick's time and value");
+	vs_history_series_info(h, id, &info);
+	tap_ok(info.n_samples == 8 && info.last_tick == 13, "gaps: info counts 8, last tick 13");
+	vs_history_destroy(&h);
+}
+
+/* Values whose deltas take 3 bytes: like a VIF counter's increments. */
+static int64_t
+s_vif(void)
+{
+	return 1250000 + s_uniform(-125000, 125000);
+}
+
+static void
+test_eviction(void)
+{
+	enum { TICKS = 3000, BLOCKS = 8 };
+	static int64_t va[TICKS + 1], vb[TICKS + 1];
+	static vs_point_t pts[TICKS];
+	vs_history_t *h = s_new(4, 100000, BLOCKS * VS_HISTORY_BLOCK_BYTES);
+	vs_history_stats_t st;
+	size_t meta = s_meta_bytes();
+	int a = vs_history_series_add(h, "dom1", "rx", "B", VS_KIND_COUNTER);
+	int b, r, rb, i, bad = 0;
+
+	for (i = 1; i <= TICKS; i++) {
+		vs_history_tick(h, T0 + i * 10 * MS);
+		va[i] = s_vif();
+		vs_history_append(h, a, va[i]);
+	}
+	r = vs_history_read(h, a, 0, 0, pts, TICKS, NULL);
+	/* Values take at most 4 bytes, so each full block holds at least 64. */
+	tap_ok(r >= (BLOCKS - 1) * 64 && r < TICKS, "eviction: %d of %d samples kept in %d blocks",
+	    r, TICKS, BLOCKS);
+	for (i = 0; i < r; i++)
+		bad += pts[i].value != va[TICKS - r + 1 + i] ||
+		    pts[i].t_ns != T0 + (TICKS - r + 1 + i) * 10 * MS;
+	TAP_IS_INT(bad, 0, "eviction: what is kept is the newest samples, exact");
+	vs_history_stats(h, &st);
+	tap_ok(st.evicted_blocks >= (uint64_t)TICKS / (VS_HISTORY_BLOCK_BYTES / 3) - BLOCKS,
+	    "evicted_blocks counts (%llu)", (unsigned long long)st.evicted_blocks);
+	tap_ok(st.used_bytes <= BLOCKS * (VS_HISTORY_BLOCK_BYTES + meta) &&
+	    st.used_bytes > (BLOCKS - 1) * (VS_HISTORY_BLOCK_BYTES - 4),
+	    "used_bytes %zu fits the arena", st.used_bytes);
+	TAP_IS_INT(st.samples, r, "stats.samples matches what read returns");
+
+	/* Two series sharing the arena: both keep a newest suffix. */
+	b = vs_history_series_add(h, "dom2", "rx", "B", VS_KIND_COUNTER);
+	for (i = 1; i <= TICKS; i++) {
+		vs_history_tick(h, T0 + (TICKS + i) * 10 * MS);
+		va[i] = s_vif();
+		vb[i] = s_vif();
+		vs_history_append(h, a, va[i]);
+		vs_history_append(h, b, vb[i]);
+	}
+	r = vs_history_read(h, a, T0 + TICKS * 10 * MS + 1, 0, pts, TICKS, NULL);
+	for (i = 0, bad = 0; i < r; i++)
+		bad += pts[i].value != va[TICKS - r + 1 + i];
+	rb = vs_history_read(h, b, 0, 0, pts, TICKS, NULL);
+	for (i = 0; i < rb; i++)
+		bad += pts[i].value != vb[TICKS - rb + 1 + i];
+	tap_ok(bad == 0 && r > 0 && rb > 0 && r < 2 * rb && rb < 2 * r,
+	    "two series share the arena: each keeps its newest samples (%d, %d)", r, rb);
+	vs_history_destroy(&h);
+}
+
+static void
+test_tick_ring(void)
+{
+	static vs_point_t pts[1000];
+	vs_history_t *h = s_new(4, 100, 1 << 16);
+	vs_history_stats_t st;
+	vs_series_info_t info;
+	size_t meta = s_meta_bytes();
+	int a = vs_history_series_add(h, "d", "seq", "", VS_KIND_GAUGE);
+	int z = vs_history_series_add(h, "d", "idle", "", VS_KIND_COUNTER);
+	int v = vs_history_series_add(h, "d", "vif", "", VS_KIND_COUNTER);
+	int i, r, tr, bad = 0;
+	int64_t t;
+
+	for (i = 1; i <= 1000; i++) {
+		vs_history_tick(h, T0 + i * MS);
+		vs_history_append(h, a, i);
+		vs_history_append(h, z, 0);
+		vs_history_append(h, v, s_vif());
+	}
+	TAP_IS_INT(vs_history_current_tick(h), 1000, "current tick");
+	TAP_IS_INT(vs_history_tick_time(h, 900, &t), -ENOENT, "tick 900 has left a 100-tick ring");
+	tap_ok(vs_history_tick_time(h, 901, &t) == 0 && t == T0 + 901 * MS, "tick 901 is in it");
+	TAP_IS_INT(vs_history_tick_time(h, 0, &t), -ENOENT, "tick 0 never exists");
+	TAP_IS_INT(vs_history_tick_time(h, 1001, &t), -ENOENT, "future tick: -ENOENT");
+	r = vs_history_read(h, a, 0, 0, pts, 1000, &tr);
+	TAP_IS_INT(r, 100, "read returns only ticks in the ring");
+	for (i = 0; i < r; i++)
+		bad += pts[i].value != 901 + i || pts[i].t_ns != T0 + (901 + i) * MS;
+	TAP_IS_INT(bad, 0, "those are ticks 901..1000");
+	r = vs_history_read(h, z, 0, 0, pts, 1000, NULL);
+	/* The idle series holds its 1000 zeros in one block that started long before tick 901. */
+	tap_ok(r == 100 && pts[0].t_ns == T0 + 901 * MS && pts[0].value == 0,
+	    "a block straddling the ring's start is cut at it (%d)", r);
+	vs_history_series_info(h, z, &info);
+	TAP_IS_INT(info.n_samples, 100, "info.n_samples counts only the ring");
+	vs_history_stats(h, &st);
+	TAP_IS_INT(st.samples, 300, "stats.samples counts only the ring");
+	/* The VIF series filled ~12 blocks; the ones wholly out of the ring are freed. */
+	tap_ok(st.used_bytes <= 6 * (VS_HISTORY_BLOCK_BYTES + meta),
+	    "blocks that left the ring are freed (used_bytes %zu)", st.used_bytes);
+	TAP_IS_INT(st.evicted_blocks, 0, "expiry is not eviction");
+	vs_history_destroy(&h);
+}
+
+static void
+test_delete_reuse(void)
+{
+	enum { BLOCKS = 16, PER = VS_HISTORY_BLOCK_BYTES };    /* 1-byte samples fill a block */
+	vs_history_t *h = s_new(2, 100000, BLOCKS * VS_HISTORY_BLOCK_BYTES);
+	vs_history_stats_t st;
+	size_t meta = s_meta_bytes();
+	static vs_point_t pts[BLOCKS * PER + 1];
+	int a = vs_history_series_add(h, "dom1", "x", "", VS_KIND_GAUGE), b, r, bad = 0;
+	uint64_t tick = 0, i;
+
+	/* Alternating 0, 1 encodes as 1 byte each: the first as 0, then deltas +1, -1. */
+	for (i = 0; i < BLOCKS / 2 * PER; i++) {
+		vs_history_tick(h, T0 + (int64_t)++tick * MS);
+		vs_history_append(h, a, (int64_t)(i & 1));
+	}
+	vs_history_stats(h, &st);
+	TAP_IS_INT(st.used_bytes, BLOCKS / 2 * (PER + meta), "8 full blocks of 1-byte samples");
+	vs_history_series_del(h, a);
+	vs_history_stats(h, &st);
+	tap_ok(st.used_bytes == 0 && st.samples == 0 && st.series == 0,
+	    "delete returns its blocks (used %zu)", st.used_bytes);
+
+	b = vs_history_series_add(h, "dom2", "x", "", VS_KIND_GAUGE);
+	for (i = 0; i < BLOCKS * PER; i++) {
+		vs_history_tick(h, T0 + (int64_t)++tick * MS);
+		vs_history_append(h, b, (int64_t)(i & 1));
+	}
+	vs_history_stats(h, &st);
+	tap_ok(st.evicted_blocks == 0 && st.used_bytes == BLOCKS * (PER + meta),
+	    "the freed blocks are reused without evicting (evicted %llu, used %zu)",
+	    (unsigned long long)st.evicted_blocks, st.used_bytes);
+	r = vs_history_read(h, b, 0, 0, pts, BLOCKS * PER + 1, NULL);
+	for (i = 0; r > 0 && i < (uint64_t)r; i++)
+		bad += pts[i].value != (int64_t)(i & 1);
+	tap_ok(r == BLOCKS * PER && bad == 0, "the whole arena holds the new series (%d)", r);
+	vs_history_tick(h, T0 + (int64_t)++tick * MS);
+	vs_history_append(h, b, 7);
+	vs_history_stats(h, &st);
+	TAP_IS_INT(st.evicted_blocks, 1, "one more block evicts exactly one");
+	r = vs_history_read(h, b, 0, 0, pts, BLOCKS * PER + 1, NULL);
+	tap_ok(r == (BLOCKS - 1) * PER + 1 && pts[r - 1].value == 7 && pts[0].value == 0,
+	    "and it was the oldest (%d left)", r);
+	vs_history_destroy(&h);
+}
+
+/* ---- aggregate ------------------------------------------------------------------------- */
+
+static void
+test_aggregate(void)
+{
+	vs_history_t *h = s_new(8, 1000, 1 << 16);
+	double x = 0;
+	int64_t span = 0;
+	uint64_t n = 0;
+	int c = vs_history_series_add(h, "d", "ctr", "B", VS_KIND_COUNTER);
+	int g = vs_history_series_add(h, "d", "gauge", "KiB", VS_KIND_GAUGE);
+	int cg = vs_history_series_add(h, "d", "ctr-gappy", "B", VS_KIND_COUNTER);
+	int k, rc;
+
+	for (k = 1; k <= 20; k++) {
+		vs_history_tick(h, T0 + k * 1000);
+		vs_history_append(h, c, 10 * k);
+		vs_history_append(h, g, 10 * k);
+		if (k != 4 && k != 5)
+			vs_history_append(h, cg, 10 * k);
+	}
+	rc = vs_history_aggregate(h, c, T0 + 2000, T0 + 5000, &x, &span, &n);
+	tap_ok(rc == 0 && x == 120 && span == 3000 && n == 3,
+	    "counter (t2, t5]: sum 120 over 3000 ns, n 3 (rc %d, %g, %lld, %llu)", rc, x,
+	    (long long)span, (unsigned long long)n);
+	rc = vs_history_aggregate(h, g, T0 + 2000, T0 + 5000, &x, &span, &n);
+	tap_ok(rc == 0 && x == 40 && span == 3000 && n == 3, "gauge (t2, t5]: mean 40 (%g)", x);
+	rc = vs_history_aggregate(h, c, T0 + 2500, T0 + 5500, &x, &span, &n);
+	tap_ok(rc == 0 && x == 120 && span == 3000 && n == 3,
+	    "window edges between ticks select the same ticks");
+	rc = vs_history_aggregate(h, c, 0, 0, &x, &span, &n);
+	tap_ok(rc == 0 && x == 2090 && span == 19000 && n == 19,
+	    "counter from tick 1: no tick 0, so sample 1 only opens the span (%g, %lld, %llu)",
+	    x, (long long)span, (unsigned long long)n);
+	rc = vs_history_aggregate(h, g, 0, INT64_MAX, &x, &span, &n);
+	tap_ok(rc == 0 && x == 105 && span == 19000 && n == 20,
+	    "gauge from tick 1 keeps sample 1 in the mean (%g, %lld, %llu)", x, (long long)span,
+	    (unsigned long long)n);
+	rc = vs_history_aggregate(h, cg, T0 + 2000, T0 + 7000, &x, &span, &n);
+	tap_ok(rc == 0 && x == 160 && span == 5000 && n == 3,
+	    "counter with a gap: samples 3, 6, 7 over (t2, t7] (%g, %lld, %llu)", x,
+	    (long long)span, (unsigned long long)n);
+	rc = vs_history_aggregate(h, cg, T0 + 3000, T0 + 6000, &x, &span, &n);
+	tap_ok(rc == 0 && x == 60 && span == 1000 && n == 1,
+	    "window opening in a gap spans from the tick before its first sample");
+	TAP_IS_INT(vs_history_aggregate(h, c, T0, T0 + 1000, &x, &span, &n), -ENODATA,
+	    "only tick 1 of a counter: -ENODATA");
+	TAP_IS_INT(vs_history_aggregate(h, c, T0 + 20000, 0, &x, &span, &n), -ENODATA,
+	    "empty window: -ENODATA");
+	TAP_IS_INT(vs_history_aggregate(h, 7, 0, 0, &x, &span, &n), -ENOENT, "free id: -ENOENT");
+	vs_history_destroy(&h);
+
+	/* The tick before the first sample has left the ring. */
+	h = s_new(2, 10, 1 << 14);
+	c = vs_history_series_add(h, "d", "ctr", "B", VS_KIND_COUNTER);
+	g = vs_history_series_add(h, "d", "gauge", "KiB", VS_KIND_GAUGE);
+	for (k = 1; k <= 20; k++) {
+		vs_history_tick(h, T0 + k * 1000);
+		vs_history_append(h, c, 10 * k);
+		vs_history_append(h, g, 10 * k);
+	}
+	rc = vs_history_aggregate(h, c, 0, 0, &x, &span, &n);
+	tap_ok(rc == 0 && x == 1440 && span == 9000 && n == 9,
+	    "ring start: counter drops tick 11, sums 12..20 over t20 - t11 (%g, %lld, %llu)", x,
+	    (long long)span, (unsigned long long)n);
+	rc = vs_history_aggregate(h, g, 0, 0, &x, &span, &n);
+	tap_ok(rc == 0 && x == 155 && span == 9000 && n == 10,
+	    "ring start: gauge mean of 11..20 (%g, %lld, %llu)", x, (long long)span,
+	    (unsigned long long)n);
+	rc = vs_history_aggregate(h, c, T0 + 11000, 0, &x, &span, &n);
+	tap_ok(rc == 0 && x == 1440 && span == 9000 && n == 9,
+	    "from tick 11 (in the ring): span from t11, all of 12..20");
+	vs_history_destroy(&h);
+}
+
+/* ---- compression on realistic data ----------------------------------------------------- */
+
+enum { KIND_IDLE, KIND_VIF, KIND_MEM, KIND_NOISE };
+
+static double
+s_bytes_per_sample(int kind, size_t series, uint32_t ticks)
+{
+	vs_history_t *h = s_new(series, ticks, series * ticks * 12);
+	vs_history_stats_t st;
+	int64_t mem[64];
+	size_t i;
+	uint32_t t;
+	char m[16];
+
+	for (i = 0; i < series; i++) {
+		snprintf(m, sizeof(m), "m%zu", i);
+		vs_history_series_add(h, "dom1", m, "", kind == KIND_MEM ? VS_KIND_GAUGE :
+		    VS_KIND_COUNTER);
+		mem[i] = s_uniform(1 << 18, 16 << 20);
+	}
+	for (t = 1; t <= ticks; t++) {
+		vs_history_tick(h, T0 + t * 100 * MS);
+		for (i = 0; i < series; i++) {
+			int64_t v = 0;
+
+			switch (kind) {
+			case KIND_VIF:
+				v = s_vif();
+				break;
+			case KIND_MEM:
+				if (s_below(100) == 0)
+					mem[i] += s_uniform(-4096, 4096);
+				v = mem[i];
+				break;
+			case KIND_NOISE:
+				v = (int64_t)s_rand();
+				break;
+			}
+			vs_history_append(h, (int)i, v);
+		}
+	}
+	vs_history_stats(h, &st);
+	vs_history_destroy(&h);
+	return (double)st.used_bytes / (double)st.samples;
+}
+
+static void
+test_compression(void)
+{
+	double idle = s_bytes_per_sample(KIND_IDLE, 32, 3000);
+	double vif = s_bytes_per_sample(KIND_VIF, 32, 3000);
+	double mem = s_bytes_per_sample(KIND_MEM, 32, 3000);
+	double noise = s_bytes_per_sample(KIND_NOISE, 4, 3000);
+
+	tap_diag("bytes/sample, metadata included: idle counter %.3f, VIF 100 Mbit/s at 100 ms "
+	    "%.3f, memory gauge %.3f, random 64-bit %.3f", idle, vif, mem, noise);
+	tap_ok(idle <= 1.0, "idle counter: %.3f bytes/sample (<= 1)", idle);
+	tap_ok(vif <= 3.5, "VIF counter: %.3f bytes/sample (<= 3.5)", vif);
+	tap_ok(mem <= 1.0, "memory gauge: %.3f bytes/sample (<= 1)", mem);
+	tap_ok(noise <= 11.5, "random 64-bit values: %.3f bytes/sample (<= 11.5)", noise);
+}
+
+/* ---- speed (reported, not asserted: sanitizers and valgrind run this too) -------------- */
+
+static double
+s_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+test_speed(void)
+{
+	enum { SERIES = 2000, TICKS = 500, NOISE = 4096 };
+	static int64_t noise[NOISE];
+	vs_history_config_t cfg = { .max_series = SERIES, .max_ticks = 1000 };
+	vs_history_t *h = vs_history_new(&cfg);
+	vs_history_stats_t st;
+	double t0, spent = 0;
+	int i, t, bad = 0;
+	char m[16];
+
+	for (i = 0; i < NOISE; i++)
+		noise[i] = s_vif();
+	for (i = 0; i < SERIES; i++) {
+		snprintf(m, sizeof(m), "m%d", i);
+		vs_history_series_add(h, "dom", m, "", VS_KIND_COUNTER);
+	}
+	for (t = 1; t <= TICKS; t++) {
+		vs_history_tick(h, T0 + t * 10 * MS);
+		t0 = s_now();
+		for (i = 0; i < SERIES; i++) {
+			int64_t v = i % 3 == 0 ? noise[(i + t) & (NOISE - 1)] : i % 3 == 1 ? 0 : i;
+
+			bad += vs_history_append(h, i, v) != 0;
+		}
+		spent += s_now() - t0;
+	}
+	vs_history_stats(h, &st);
+	tap_diag("append: %.1f ns each (%d series x %d ticks, 1/3 VIF-like, 1/3 idle, 1/3 flat); "
+	    "memory %zu bytes for %zu-byte arena", spent * 1e9 / (SERIES * TICKS), SERIES, TICKS,
+	    st.memory_bytes, st.arena_bytes);
+	TAP_IS_INT(bad, 0, "speed run: all appends succeed");
+	vs_history_destroy(&h);
+}
+
+/* ---- randomized check against an uncompressed model ------------------------------------ */
+
+struct msample {
+	uint64_t tick;
+	int64_t value;
+};
+
+struct mser {
+	int used, name, mode;
+	vs_kind_t kind;
+	int64_t state;
+	struct msample *v;
+	size_t n, cap;
+};
+
+struct model {
+	vs_history_t *h;
+	size_t max_series;
+	uint32_t max_ticks;
+	int exact;              /* no eviction expected: retention is the tick ring alone */
+	uint64_t tick;
+	int64_t *times;         /* times[tick], every tick */
+	struct mser *ser;
+	int pool[64];           /* name -> id, -1 */
+	vs_point_t *pts;
+	int bad;
+	uint64_t checks, short_reads;
+};
+
+#define MFAIL(md, ...) do { if ((md)->bad++ < 8) tap_diag(__VA_ARGS__); } while (0)
+
+static void
+s_name(int nm, char *e, char *m)
+{
+	snprintf(e, 16, "dom%d", nm / 8);
+	snprintf(m, 16, "metric%d", nm % 8);
+}
+
+static int64_t
+s_mvalue(struct mser *s)
+{
+	switch (s->mode) {
+	case 0:                 /* idle with rare bursts */
+		return s_below(50) ? 0 : s_uniform(1, 1 << 20);
+	case 1:                 /* random walk */
+		s->state += s_uniform(-300, 300);
+		return s->state;
+	case 2:
+		return s_vif();
+	case 3:                 /* wild */
+		switch (s_below(4)) {
+		case 0: return INT64_MIN;
+		case 1: return INT64_MAX;
+		case 2: return (int64_t)s_rand();
+		default: return s->state;
+		}
+	default:                /* flat gauge */
+		if (s_below(200) == 0)
+			s->state += s_uniform(-5000, 5000);
+		return s->state;
+	}
+}
+
+static uint64_t
+s_moldest(const struct model *md)
+{
+	return md->tick > md->max_ticks ? md->tick - md->max_ticks + 1 : 1;
+}
+
+/* Window from the model's own times: mostly tick times, sometimes off-tick or open. */
+static int64_t
+s_mtime(const struct model *md)
+{
+	if (md->tick == 0 || s_below(10) == 0)
+		return s_below(2) ? INT64_MIN : INT64_MAX;
+	return md->times[1 + s_below(md->tick)] + (int64_t)s_below(3) - 1;
+}
+
+static void
+s_mcheck(struct model *md, int id)
+{
+	struct mser *s = &md->ser[id];
+	uint64_t oldest = s_moldest(md);
+	size_t lo = 0, k, i, max, e, first, n_exp;
+	const struct msample *S;
+	vs_series_info_t info;
+	int r, tr = -1, rc;
+	int64_t from, to;
+
+	md->checks++;
+	while (lo < s->n && s->v[lo].tick < oldest)
+		lo++;
+	r = vs_history_read(md->h, id, INT64_MIN, INT64_MAX, md->pts, md->max_ticks + 1, &tr);
+	if (r < 0 || (size_t)r > s->n - lo || tr != 0 || (md->exact && (size_t)r != s->n - lo)) {
+		MFAIL(md, "id %d: read all %d (truncated %d), model has %zu", id, r, tr, s->n - lo);
+		return;
+	}
+	k = (size_t)r;
+	md->short_reads += k < s->n - lo;
+	S = s->v + s->n - k;    /* what the history still holds: the newest k */
+	for (i = 0; i < k; i++) {
+		if (md->pts[i].value != S[i].value || md->pts[i].t_ns != md->times[S[i].tick]) {
+			MFAIL(md, "id %d point %zu/%zu: %lld@%lld, model %lld@%lld", id, i, k,
+			    (long long)md->pts[i].value, (long long)md->pts[i].t_ns,
+			    (long long)S[i].value, (long long)md->times[S[i].tick]);
+			return;
+		}
+	}
+	if (vs_history_series_info(md->h, id, &info) != 0 || info.n_samples != k ||
+	    info.last_tick != (s->n ? s->v[s->n - 1].tick : 0) ||
+	    info.last_value != (s->n ? s->v[s->n - 1].value : 0) || info.kind != s->kind) {
+		MFAIL(md, "id %d: info n %llu last %llu", id, (unsigned long long)info.n_samples,
+		    (unsigned long long)info.last_tick);
+		return;
+	}
+
+	/* A random window and max. */
+	from = s_mtime(md);
+	to = s_mtime(md);
+	if (s_below(4) == 0) {
+		int64_t x = from;
+		from = to;
+		to = x;
+	}
+	max = s_below(3) ? md->max_ticks + 1 : s_below(20);
+	r = vs_history_read(md->h, id, from, to, md->pts, max, &tr);
+	for (i = 0, n_exp = 0; i < k; i++) {
+		int64_t t = md->times[S[i].tick];
+		n_exp += t >= from && t <= (to == 0 ? INT64_MAX : to);
+	}
+	if (r != (int)(n_exp < max ? n_exp : max) || tr != (n_exp > max)) {
+		MFAIL(md, "id %d window read: %d (tr %d), model %zu of max %zu", id, r, tr, n_exp, max);
+		return;
+	}
+	for (i = 0, e = 0; i < k && r > 0; i++) {
+		int64_t t = md->times[S[i].tick];
+
+		if (t < from || t > (to == 0 ? INT64_MAX : to))
+			continue;
+		if (e++ < n_exp - (size_t)r)
+			continue;
+		if (md->pts[e - 1 - (n_exp - (size_t)r)].value != S[i].value ||
+		    md->pts[e - 1 - (n_exp - (size_t)r)].t_ns != t) {
+			MFAIL(md, "id %d window read: point %zu differs", id, e);
+			return;
+		}
+	}
+
+	/* The same window, aggregated. */
+	{
+		double sum = 0, x = 0;
+		int64_t span = 0, t_start = 0, t_last = 0;
+		uint64_t n = 0, nr = 0;
+		int started = 0;
+		int64_t hi = to == 0 ? INT64_MAX : to;
+
+		for (i = 0, first = 1; i < k; i++) {
+			int64_t t = md->times[S[i].tick];
+
+			if (t <= from || t > hi)
+				continue;
+			t_last = t;
+			if (first) {
+				first = 0;
+				started = 1;
+				if (S[i].tick - 1 >= oldest) {
+					t_start = md->times[S[i].tick - 1];
+				} else {
+					t_start = t;
+					if (s->kind == VS_KIND_COUNTER)
+						continue;
+				}
+			}
+			sum += (double)S[i].value;
+			n++;
+		}
+		(void)started;
+		rc = vs_history_aggregate(md->h, id, from, to, &x, &span, &nr);
+		if (n == 0) {
+			if (rc != -ENODATA)
+				MFAIL(md, "id %d aggregate: rc %d, model has no data", id, rc);
+			return;
+		}
+		if (s->kind == VS_KIND_GAUGE)
+			sum /= (double)n;
+		if (rc != 0 || nr != n || span != t_last - t_start ||
+		    fabs(x - sum) > 1e-9 * fabs(sum) + 1e-9) {
+			MFAIL(md, "id %d aggregate: rc %d n %llu/%llu span %lld/%lld x %.17g/%.17g", id,
+			    rc, (unsigned long long)nr, (unsigned long long)n, (long long)span,
+			    (long long)(t_last - t_start), x, sum);
+		}
+	}
+}
+
+static void
+s_mcheck_all(struct model *md)
+{
+	vs_history_stats_t st;
+	uint64_t samples = 0;
+	size_t id, in_use = 0;
+	vs_series_info_t info;
+	char e[16], m[16];
+	int nm;
+
+	for (id = 0; id < md->max_series; id++) {
+		if (!md->ser[id].used) {
+			if (vs_history_series_info(md->h, (int)id, &info) != -ENOENT)
+				MFAIL(md, "free id %zu has info", id);
+			continue;
+		}
+		s_mcheck(md, (int)id);
+		vs_history_series_info(md->h, (int)id, &info);
+		samples += info.n_samples;
+		in_use++;
+	}
+	for (nm = 0; nm < 64; nm++) {
+		s_name(nm, e, m);
+		if (vs_history_series_find(md->h, e, m) != (md->pool[nm] >= 0 ? md->pool[nm] : -ENOENT))
+			MFAIL(md, "find %s/%s disagrees", e, m);
+	}
+	vs_history_stats(md->h, &st);
+	if (st.series != in_use || st.samples != samples)
+		MFAIL(md, "stats: series %zu/%zu samples %llu/%llu", st.series, in_use,
+		    (unsigned long long)st.samples, (unsigned long long)samples);
+}
+
+static void
+test_model(const char *what, size_t max_series, uint32_t max_ticks, size_t blocks, int ops,
+    int exact)
+{
+	struct model md = { .max_series = max_series, .max_ticks = max_ticks, .exact = exact };
+	vs_history_stats_t st;
+	char e[16], m[16];
+	int op, nm, id, rc;
+	size_t i;
+
+	md.h = s_new(max_series, max_ticks, blocks * VS_HISTORY_BLOCK_BYTES);
+	md.times = calloc((size_t)ops + 2, sizeof(*md.times));
+	md.ser = calloc(max_series, sizeof(*md.ser));
+	md.pts = calloc(max_ticks + 1, sizeof(*md.pts));
+	for (nm = 0; nm < 64; nm++)
+		md.pool[nm] = -1;
+	md.times[0] = T0;
+	for (op = 0; op < ops; op++) {
+		unsigned dice = (unsigned)s_below(100);
+
+		if (dice < 25) {                        /* tick; the clock may step back */
+			int64_t t = md.times[md.tick] + (int64_t)s_below(3 * MS);
+
+			if (s_below(40) == 0)
+				t -= 5 * MS;
+			if (vs_history_tick(md.h, t) != ++md.tick)
+				MFAIL(&md, "tick number");
+			md.times[md.tick] = t;
+		} else if (dice < 80) {                 /* append */
+			struct mser *s;
+			int64_t v;
+
+			id = (int)s_below(max_series + 1) - (s_below(50) == 0);
+			if (id < 0 || (size_t)id >= max_series || !md.ser[id].used) {
+				if (vs_history_append(md.h, id, 1) != -ENOENT)
+					MFAIL(&md, "append to free id %d", id);
+				continue;
+			}
+			s = &md.ser[id];
+			if (s->mode == 4 && s_below(3) == 0)
+				continue;                       /* this one misses ticks often */
+			v = s_mvalue(s);
+			rc = vs_history_append(md.h, id, v);
+			if (md.tick == 0 ? rc != -EINVAL :
+			    s->n > 0 && s->v[s->n - 1].tick == md.tick ? rc != -EALREADY : rc != 0) {
+				MFAIL(&md, "op %d append id %d at tick %llu: rc %d", op, id,
+				    (unsigned long long)md.tick, rc);
+				continue;
+			}
+			if (rc != 0)
+				continue;
+			if (s->n == s->cap) {
+				s->cap = s->cap ? 2 * s->cap : 64;
+				s->v = realloc(s->v, s->cap * sizeof(*s->v));
+			}
+			s->v[s->n].tick = md.tick;
+			s->v[s->n++].value = v;
+		} else if (dice < 84) {                 /* add */
+			size_t used = 0;
+
+			nm = (int)s_below(64);
+			s_name(nm, e, m);
+			for (i = 0; i < max_series; i++)
+				used += md.ser[i].used;
+			rc = vs_history_series_add(md.h, e, m, "u", nm & 1 ? VS_KIND_COUNTER :
+			    VS_KIND_GAUGE);
+			if (md.pool[nm] >= 0 ? rc != -EEXIST : used == max_series ? rc != -ENOSPC :
+			    rc < 0 || (size_t)rc >= max_series || md.ser[rc].used) {
+				MFAIL(&md, "op %d add %s/%s: rc %d", op, e, m, rc);
+				continue;
+			}
+			if (rc < 0)
+				continue;
+			md.pool[nm] = rc;
+			md.ser[rc].used = 1;
+			md.ser[rc].name = nm;
+			md.ser[rc].kind = nm & 1 ? VS_KIND_COUNTER : VS_KIND_GAUGE;
+			md.ser[rc].mode = (int)s_below(5);
+			md.ser[rc].state = (int64_t)s_below(1 << 30);
+			md.ser[rc].n = 0;
+		} else if (dice < 86) {                 /* delete */
+			id = (int)s_below(max_series);
+			vs_history_series_del(md.h, id);
+			if (md.ser[id].used) {
+				md.pool[md.ser[id].name] = -1;
+				md.ser[id].used = 0;
+				md.ser[id].n = 0;
+			}
+		} else {                                /* check one series */
+			id = (int)s_below(max_series);
+			if (md.ser[id].used)
+				s_mcheck(&md, id);
+		}
+		if (op % 1000 == 999)
+			s_mcheck_all(&md);
+	}
+	s_mcheck_all(&md);
+	vs_history_stats(md.h, &st);
+	tap_diag("model %s: %d ops, %llu ticks, %llu checks, %llu reads short of the ring, "
+	    "%llu blocks evicted", what, ops, (unsigned long long)md.tick,
+	    (unsigned long long)md.checks, (unsigned long long)md.short_reads,
+	    (unsigned long long)st.evicted_blocks);
+	tap_ok(md.bad == 0, "model check (%s): history agrees with an uncompressed model", what);
+	if (!exact)
+		tap_ok(st.evicted_blocks > 0 && md.short_reads > 0,
+		    "model check (%s) did exercise eviction", what);
+	for (i = 0; i < max_series; i++)
+		free(md.ser[i].v);
+	free(md.ser);
+	free(md.times);
+	free(md.pts);
+	vs_history_destroy(&md.h);
+}
+
+int
+main(void)
+{
+	test_config();
+	test_series();
+	test_index_churn();
+	test_roundtrip();
+	test_gaps();
+	test_eviction();
+	test_tick_ring();
+	test_delete_reuse();
+	test_aggregate();
+	test_compression();
+	test_speed();
+	/* Ring-bound: a full arena pass takes longer than the ring, so nothing readable is lost. */
+	test_model("ring-bound", 16, 200, 16 * 200 + 64, 40000, 1);
+	/* Arena-bound: 24 blocks for 16 series, eviction all the time. */
+	test_model("arena-bound", 16, 400, 24, 40000, 0);
+	/* One-tick ring, as many blocks as series. */
+	test_model("tiny", 4, 1, 4, 5000, 0);
+	return tap_done();
+}

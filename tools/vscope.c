@@ -1,0 +1,484 @@
+/*
+ * vscope: the operator's console for vscoped. One table of commands, as in xl's
+ * xl_cmdtable.c; global options before (or after) the command.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "vscope.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "wire.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+static int s_cmd_help(vs_globals_t *g, int argc, char **argv);
+
+#define S_COMMON_OPTIONS \
+	"  -s, --control ENDPOINT  vscoped's control endpoint\n" \
+	"      --json              JSON output\n" \
+	"      --timeout SECS      wait at most SECS for each reply (default 5)\n" \
+	"  -h, --help              this help\n"
+
+static const struct vs_cmd_spec s_cmdtable[] = {
+	{ "list", vs_cmd_list,
+	  "[options] [DOMAIN...]",
+	  "List domains: ID, memory, VCPUs, state, CPU time and VIFs (like xl list)",
+	  NULL },
+	{ "vifs", vs_cmd_vifs,
+	  "[options] [DOMAIN...]",
+	  "Show each VIF's counters and rates, seen from Dom0's side",
+	  "  -w, --window SECS       rates over the last SECS seconds (default 1; 0: last tick)\n" },
+	{ "top", vs_cmd_top,
+	  "[options]",
+	  "Show domains' CPU, memory and network use, refreshed (like xentop)",
+	  "  -d, --delay SECS        seconds between updates and the rate window (default 1)\n"
+	  "  -n, --iterations N      stop after N updates (default: run until quit)\n"
+	  "  -b, --batch             plain text to stdout, one block per update\n"
+	  "      --sort KEY          order domains by name, cpu, mem or net (default name)\n" },
+	{ "help", s_cmd_help,
+	  "[COMMAND]",
+	  "Show the commands, or one command's options",
+	  NULL },
+};
+#define S_NCMDS (sizeof(s_cmdtable) / sizeof(s_cmdtable[0]))
+
+static const struct vs_cmd_spec *
+s_cmd_find(const char *name)
+{
+	for (size_t i = 0; i < S_NCMDS; i++)
+		if (strcmp(s_cmdtable[i].name, name) == 0)
+			return &s_cmdtable[i];
+	return NULL;
+}
+
+static void
+s_main_help(FILE *f)
+{
+	fprintf(f,
+	    "Usage: vscope [-s ENDPOINT] [--json] [--timeout SECS] COMMAND [ARGS]\n"
+	    "\n"
+	    "The operator's console for vscoped, the vscope daemon in each Dom0.\n"
+	    "\n"
+	    "Global options:\n"
+	    "  -s, --control ENDPOINT  vscoped's control endpoint (default: $VSCOPE_CONTROL,\n"
+	    "                          else %s)\n"
+	    "      --json              JSON output, for scripts\n"
+	    "      --timeout SECS      wait at most SECS for each reply (default 5)\n"
+	    "  -h, --help              this help\n"
+	    "  -V, --version           print the version\n"
+	    "\n"
+	    "Commands:\n", VS_CTL_DEFAULT_ENDPOINT);
+	for (size_t i = 0; i < S_NCMDS; i++)
+		fprintf(f, "  %-8s %s\n", s_cmdtable[i].name, s_cmdtable[i].help);
+	fprintf(f, "\n'vscope help COMMAND' shows a command's options.\n");
+}
+
+void
+vs_cmd_help(const char *cmd)
+{
+	const struct vs_cmd_spec *c = s_cmd_find(cmd);
+
+	if (c == NULL)
+		return;
+	printf("Usage: vscope %s %s\n\n%s\n\nOptions:\n%s%s", c->name, c->usage, c->help,
+	    c->options != NULL ? c->options : "", S_COMMON_OPTIONS);
+}
+
+static int
+s_cmd_help(vs_globals_t *g, int argc, char **argv)
+{
+	(void)g;
+	if (argc > 2)
+		return vs_usage_error("help", "too many arguments");
+	if (argc < 2) {
+		s_main_help(stdout);
+		return VS_EXIT_OK;
+	}
+	if (s_cmd_find(argv[1]) == NULL) {
+		vs_error("no such command: %s (see 'vscope help')", argv[1]);
+		return VS_EXIT_USAGE;
+	}
+	vs_cmd_help(argv[1]);
+	return VS_EXIT_OK;
+}
+
+void
+vs_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("vscope: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+s_usage_lines(const char *cmd)
+{
+	const struct vs_cmd_spec *c = s_cmd_find(cmd);
+
+	if (c != NULL)
+		fprintf(stderr, "Usage: vscope %s %s\nTry 'vscope help %s'.\n", c->name, c->usage,
+		    c->name);
+}
+
+int
+vs_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "vscope %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	s_usage_lines(cmd);
+	return VS_EXIT_USAGE;
+}
+
+int
+vs_secs_parse(const char *s, double min, double max, double *secs_r)
+{
+	char *end;
+	double v;
+
+	if (s == NULL || *s == '\0')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || end == s || !isfinite(v) || v < min || v > max)
+		return -EINVAL;
+	*secs_r = v;
+	return 0;
+}
+
+int64_t
+vs_round(double v)
+{
+	return v < 0 ? -(int64_t)(-v + 0.5) : (int64_t)(v + 0.5);
+}
+
+int64_t
+vs_secs_to_ns(double secs)
+{
+	return vs_round(secs * 1e9);
+}
+
+static int
+s_timeout_parse(vs_globals_t *g, const char *cmd, const char *arg)
+{
+	double secs;
+
+	if (vs_secs_parse(arg, 0.001, 3600, &secs) < 0) {
+		if (cmd != NULL)
+			vs_usage_error(cmd, "bad --timeout '%s': seconds from 0.001 to 3600", arg);
+		else
+			vs_error("bad --timeout '%s': seconds from 0.001 to 3600", arg);
+		return -1;
+	}
+	g->timeout_ms = (int)vs_round(secs * 1000);
+	if (g->timeout_ms < 1)
+		g->timeout_ms = 1;
+	return 0;
+}
+
+int
+vs_common_opt(vs_globals_t *g, const char *cmd, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'h':
+		vs_cmd_help(cmd);
+		return 1;
+	case 's':
+		g->endpoint = arg;
+		return 0;
+	case VS_OPT_JSON:
+		g->json = true;
+		return 0;
+	case VS_OPT_TIMEOUT:
+		return s_timeout_parse(g, cmd, arg);
+	default:
+		/* getopt_long has said what was wrong, as "vscope CMD: ..." (see main) */
+		s_usage_lines(cmd);
+		return -1;
+	}
+}
+
+void
+vs_state_field(const char *state, char out[7])
+{
+	static const char letters[] = "rbpscd";         /* xl list's order */
+	const char *p = state != NULL && state[0] != '\0' && state[1] == '\0'
+	    ? strchr(letters, state[0]) : NULL;
+
+	memcpy(out, "------", 7);
+	if (p != NULL && *p != '\0')
+		out[p - letters] = *p;
+}
+
+const char *
+vs_str(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+vs_client_t *
+vs_connect(const vs_globals_t *g)
+{
+	vs_client_t *c = vs_client_new(g->endpoint, g->timeout_ms);
+
+	if (c == NULL)
+		vs_error("cannot use control endpoint '%s': %s", g->endpoint, strerror(errno));
+	return c;
+}
+
+Vsctl__Reply *
+vs_call(vs_client_t *c, const Vsctl__Request *req)
+{
+	char err[512];
+	Vsctl__Reply *rep = vs_client_call(c, req, err, sizeof(err));
+
+	if (rep == NULL)
+		vs_error("%s", err);
+	return rep;
+}
+
+static int
+s_domain_is(const Vsctl__Domain *d, const char *arg)
+{
+	char *end;
+	unsigned long id;
+
+	if (strcmp(vs_str(d->name), arg) == 0 || strcasecmp(vs_str(d->uuid), arg) == 0)
+		return 1;
+	if (*arg < '0' || *arg > '9')
+		return 0;
+	errno = 0;
+	id = strtoul(arg, &end, 10);
+	return errno == 0 && *end == '\0' && id == d->id;
+}
+
+int
+vs_domains_select(const Vsctl__Domain **doms, size_t n, const char *cmd, int argc,
+    char **argv, bool *sel)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sel[i] = argc == 0;
+	for (int a = 0; a < argc; a++) {
+		bool found = false;
+
+		for (size_t i = 0; i < n; i++)
+			if (s_domain_is(doms[i], argv[a]))
+				found = sel[i] = true;
+		if (!found) {
+			fprintf(stderr, "vscope %s: no such domain: %s\n", cmd, argv[a]);
+			rc = -ENOENT;
+		}
+	}
+	return rc;
+}
+
+static int
+s_domain_cmp(const void *a, const void *b)
+{
+	const Vsctl__Domain *x = *(const Vsctl__Domain *const *)a;
+	const Vsctl__Domain *y = *(const Vsctl__Domain *const *)b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return strcmp(vs_str(x->name), vs_str(y->name));
+}
+
+const Vsctl__Domain **
+vs_domains_sorted(const Vsctl__Inventory *inv)
+{
+	const Vsctl__Domain **v;
+
+	if (inv->n_domains == 0)
+		return NULL;
+	v = malloc(inv->n_domains * sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	for (size_t i = 0; i < inv->n_domains; i++)
+		v[i] = inv->domains[i];
+	qsort(v, inv->n_domains, sizeof(*v), s_domain_cmp);
+	return v;
+}
+
+static int
+s_reading_cmp2(const char *entity, const char *metric, const Vsctl__Reading *r)
+{
+	int c = strcmp(entity, vs_str(r->entity));
+
+	return c != 0 ? c : strcmp(metric, vs_str(r->metric));
+}
+
+static int
+s_reading_cmp(const void *a, const void *b)
+{
+	const Vsctl__Reading *x = *(const Vsctl__Reading *const *)a;
+	const Vsctl__Reading *y = *(const Vsctl__Reading *const *)b;
+
+	return s_reading_cmp2(vs_str(x->entity), vs_str(x->metric), y);
+}
+
+int
+vs_rindex_init(vs_rindex_t *ix, const Vsctl__Readings *r)
+{
+	ix->v = NULL;
+	ix->n = 0;
+	if (r == NULL || r->n_readings == 0)
+		return 0;
+	ix->v = malloc(r->n_readings * sizeof(*ix->v));
+	if (ix->v == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_readings; i++)
+		ix->v[i] = r->readings[i];
+	ix->n = r->n_readings;
+	qsort(ix->v, ix->n, sizeof(*ix->v), s_reading_cmp);
+	return 0;
+}
+
+void
+vs_rindex_dispose(vs_rindex_t *ix)
+{
+	free(ix->v);
+	ix->v = NULL;
+	ix->n = 0;
+}
+
+const Vsctl__Reading *
+vs_rindex_find(const vs_rindex_t *ix, const char *entity, const char *metric)
+{
+	size_t lo = 0, hi = ix->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = s_reading_cmp2(entity, metric, ix->v[mid]);
+
+		if (c == 0)
+			return ix->v[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+json_object *
+vs_json_double(double v)
+{
+	return isnan(v) ? NULL : json_object_new_double(v);
+}
+
+json_object *
+vs_json_int(double v)
+{
+	return isnan(v) ? NULL : json_object_new_int64(vs_round(v));
+}
+
+int
+vs_json_emit(json_object *obj, bool one_line)
+{
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
+	    (one_line ? JSON_C_TO_STRING_PLAIN : JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+	const char *s = json_object_to_json_string_ext(obj, flags);
+	int rc = 0;
+
+	if (s == NULL || puts(s) == EOF || fflush(stdout) == EOF)
+		rc = -EIO;
+	json_object_put(obj);
+	return rc;
+}
+
+static void
+s_version(void)
+{
+	printf("vscope %s (control protocol %d)\n", PACKAGE_VERSION, VS_CTL_VERSION);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		VS_COMMON_LONGOPTS,
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	vs_globals_t g = { .timeout_ms = VS_DEFAULT_TIMEOUT_MS };
+	static char prog[64];
+	const struct vs_cmd_spec *cmd;
+	const char *env = getenv("VSCOPE_CONTROL");
+	int opt, rc;
+
+	/* Characters for ncursesw; numbers stay in the C locale (JSON, scripts). */
+	setlocale(LC_CTYPE, "");
+	/* Enough digits for any rate, without binary noise such as 12.300000000000001. */
+	json_c_set_serialization_double_format("%.15g", JSON_C_OPTION_GLOBAL);
+	g.endpoint = env != NULL && *env != '\0' ? env : VS_CTL_DEFAULT_ENDPOINT;
+
+	while ((opt = getopt_long(argc, argv, "+hs:V", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			s_main_help(stdout);
+			return VS_EXIT_OK;
+		case 'V':
+			s_version();
+			return VS_EXIT_OK;
+		case 's':
+			g.endpoint = optarg;
+			break;
+		case VS_OPT_JSON:
+			g.json = true;
+			break;
+		case VS_OPT_TIMEOUT:
+			if (s_timeout_parse(&g, NULL, optarg) < 0)
+				return VS_EXIT_USAGE;
+			break;
+		default:
+			fprintf(stderr, "Try 'vscope --help'.\n");
+			return VS_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		/* The interactive VShell will live here; until then, say what there is. */
+		s_main_help(stderr);
+		return VS_EXIT_USAGE;
+	}
+	cmd = s_cmd_find(argv[optind]);
+	if (cmd == NULL) {
+		vs_error("no such command: %s (see 'vscope help')", argv[optind]);
+		return VS_EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	/* getopt_long names argv[0] in its complaints: make them read "vscope list: ..." */
+	snprintf(prog, sizeof(prog), "vscope %s", cmd->name);
+	argv[0] = prog;
+	optind = 0;     /* glibc: a full reset for the command's own getopt_long */
+	rc = cmd->fn(&g, argc, argv);
+	if (fflush(stdout) == EOF && rc == VS_EXIT_OK) {
+		vs_error("writing output: %s", strerror(errno));
+		rc = VS_EXIT_ERR;
+	}
+	return rc;
+}
