@@ -23,6 +23,7 @@
 #include "hv.h"
 #include "log.h"
 #include "sampler.h"
+#include "wire.h"
 
 static volatile sig_atomic_t s_stop, s_reload;
 

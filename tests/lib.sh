@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib.sh: a small TAP library for vscope's integration test scripts (bash). Source it:
 #
 #	. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"

@@ -116,8 +116,12 @@ s_ipc_check(const vs_client_t *self, char *err, size_t errlen)
 		return 0;
 	if (stat(path, &st) < 0) {
 		int e = errno;
-		snprintf(err, errlen, "cannot reach vscoped at %s: %s: %s " S_HINT,
-		    self->endpoint, path, strerror(e));
+		if (e == ENOENT)
+			snprintf(err, errlen, "cannot reach vscoped at %s: no socket %s " S_HINT,
+			    self->endpoint, path);
+		else
+			snprintf(err, errlen, "cannot reach vscoped at %s: %s: %s", self->endpoint,
+			    path, strerror(e));
 		return -e;
 	}
 	if (access(path, R_OK | W_OK) < 0) {
@@ -189,6 +193,7 @@ vs_client_call(vs_client_t *self, const Vsctl__Request *req, char *err, size_t e
 	Vsctl__Request r = *req;
 	Vsctl__Reply *rep = NULL;
 	zmq_msg_t msg;
+	char why[256] = "";
 	void *buf = NULL;
 	size_t len;
 	int rc;
@@ -225,10 +230,11 @@ vs_client_call(vs_client_t *self, const Vsctl__Request *req, char *err, size_t e
 			s_close(self);
 		goto out;
 	}
-	rep = vs_wire_reply_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), err, errlen);
+	rep = vs_wire_reply_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), why, sizeof(why));
 	zmq_msg_close(&msg);
 	if (rep == NULL) {
 		rc = -EBADMSG;
+		snprintf(err, errlen, "bad reply from %s: %s", self->endpoint, why);
 		goto out;
 	}
 	if (rep->status != 0) {
@@ -242,8 +248,8 @@ vs_client_call(vs_client_t *self, const Vsctl__Request *req, char *err, size_t e
 	/* Reply bodies are numbered like the request bodies they answer. */
 	if ((int)rep->body_case != (int)r.body_case) {
 		rc = -EPROTO;
-		snprintf(err, errlen, "vscoped answered request type %d with reply type %d",
-		    (int)r.body_case, (int)rep->body_case);
+		snprintf(err, errlen, "bad reply from %s: request type %d answered with type %d",
+		    self->endpoint, (int)r.body_case, (int)rep->body_case);
 		goto out;
 	}
 	rc = 0;

@@ -132,6 +132,7 @@ vs_cmd_list(vs_globals_t *g, int argc, char **argv)
 	if ((rep = vs_call(client, &req)) == NULL)
 		goto out;
 	inv = rep->list;
+	vs_host_warn(inv->host);
 	sel = calloc(inv->n_domains + 1, sizeof(*sel));
 	doms = vs_domains_sorted(inv);
 	if (sel == NULL || (doms == NULL && inv->n_domains > 0)) {

@@ -327,18 +327,18 @@ s_line_host(const struct s_snap *s, char *buf, size_t len)
 	double ncpus = s->host != NULL && s->host->ncpus > 0 ? s->host->ncpus : NAN;
 	char b[5][32];
 
-	snprintf(buf, len, "Mem: %sk total, %sk used, %sk available    CPUs: %s    CPU: %s%%",
+	snprintf(buf, len, "Mem: %sk total, %sk used, %sk available    CPUs: %s    CPU: %s%s",
 	    s_num(b[0], sizeof(b[0]), s->mem_total_kib, 0),
 	    s_num(b[1], sizeof(b[1]), used, 0),
 	    s_num(b[2], sizeof(b[2]), s->mem_avail_kib, 0),
 	    s_num(b[3], sizeof(b[3]), ncpus, 0),
-	    s_num(b[4], sizeof(b[4]), s->host_cpu_pct, 1));
+	    s_num(b[4], sizeof(b[4]), s->host_cpu_pct, 1), isnan(s->host_cpu_pct) ? "" : "%");
 }
 
 static void
 s_line_columns(int wn, char *buf, size_t len)
 {
-	snprintf(buf, len, "%*s %6s %10s %6s %10s %6s %5s %4s %13s %13s", wn, "NAME", "STATE",
+	snprintf(buf, len, "%-*s %6s %10s %6s %10s %6s %5s %4s %13s %13s", wn, "NAME", "STATE",
 	    "CPU(sec)", "CPU(%)", "MEM(k)", "MEM(%)", "VCPUS", "NETS", "NETTX(kbit/s)",
 	    "NETRX(kbit/s)");
 }
@@ -349,7 +349,7 @@ s_line_dom(const struct s_dom *d, int wn, char *buf, size_t len)
 	char state[7], b[8][32];
 
 	vs_state_field(d->state, state);
-	snprintf(buf, len, "%*s %6s %10s %6s %10s %6s %5s %4u %13s %13s", wn, d->name, state,
+	snprintf(buf, len, "%-*s %6s %10s %6s %10s %6s %5s %4u %13s %13s", wn, d->name, state,
 	    s_num(b[0], sizeof(b[0]), isnan(d->cpu_s) ? NAN : (double)(int64_t)d->cpu_s, 0),
 	    s_num(b[1], sizeof(b[1]), d->cpu_pct, 1),
 	    s_num(b[2], sizeof(b[2]), d->mem_kib, 0),
@@ -428,6 +428,7 @@ s_batch(struct s_top *t)
 {
 	int64_t delay_ns = vs_secs_to_ns(t->delay_s);
 	int64_t next = vs_mono_ns();
+	bool warned = false;
 	char err[512];
 
 	for (long i = 0; !s_quit && (t->iterations == 0 || i < t->iterations); i++) {
@@ -444,6 +445,8 @@ s_batch(struct s_top *t)
 			vs_error("%s", err);
 			return VS_EXIT_ERR;
 		}
+		if (!warned)
+			warned = vs_host_warn(s.host);
 		s_sort(&s, t->sort);
 		rc = t->g->json ? s_print_json(&s) : s_print_text(&s, i == 0);
 		s_snap_dispose(&s);
@@ -503,10 +506,13 @@ s_draw(struct s_top *t)
 	}
 	if (t->status[0] != '\0')
 		snprintf(line, sizeof(line), "%s", t->status);
+	else if (t->have_snap && t->snap.host != NULL && *vs_str(t->snap.host->hv_error) != '\0')
+		snprintf(line, sizeof(line), "%s backend not connected: %s",
+		    vs_str(t->snap.host->hypervisor), t->snap.host->hv_error);
 	else
 		snprintf(line, sizeof(line), "q quit   s/c/m/n sort by name/cpu/mem/net (%s)   "
 		    "d delay (%gs)", s_sort_names[t->sort], t->delay_s);
-	s_put_line(LINES - 1, line, t->status[0] != '\0' ? A_BOLD : 0);
+	s_put_line(LINES - 1, line, strncmp(line, "q quit", 6) != 0 ? A_BOLD : 0);
 	refresh();
 }
 

@@ -182,6 +182,7 @@ vs_cmd_vifs(vs_globals_t *g, int argc, char **argv)
 	if ((inv_rep = vs_call(client, &req)) == NULL)
 		goto out;
 	inv = inv_rep->inventory;
+	vs_host_warn(inv->host);
 	sel = calloc(inv->n_domains + 1, sizeof(*sel));
 	doms = vs_domains_sorted(inv);
 	if (sel == NULL || (doms == NULL && inv->n_domains > 0))

@@ -232,6 +232,16 @@ vs_state_field(const char *state, char out[7])
 		out[p - letters] = *p;
 }
 
+bool
+vs_host_warn(const Vsctl__Host *h)
+{
+	if (h == NULL || h->hv_error == NULL || h->hv_error[0] == '\0')
+		return false;
+	vs_error("warning: vscoped's %s backend is not connected, domains may be missing: %s",
+	    *vs_str(h->hypervisor) != '\0' ? h->hypervisor : "hypervisor", h->hv_error);
+	return true;
+}
+
 const char *
 vs_str(const char *s)
 {
@@ -435,6 +445,7 @@ main(int argc, char **argv)
 	/* Enough digits for any rate, without binary noise such as 12.300000000000001. */
 	json_c_set_serialization_double_format("%.15g", JSON_C_OPTION_GLOBAL);
 	g.endpoint = env != NULL && *env != '\0' ? env : VS_CTL_DEFAULT_ENDPOINT;
+	argv[0] = "vscope";     /* getopt_long's complaints start with it */
 
 	while ((opt = getopt_long(argc, argv, "+hs:V", longopts, NULL)) != -1) {
 		switch (opt) {

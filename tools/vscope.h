@@ -87,6 +87,10 @@ vs_client_t *vs_connect(const vs_globals_t *g);
 /* vs_client_call() that reports a failure as "vscope: <why>" and returns NULL. */
 Vsctl__Reply *vs_call(vs_client_t *c, const Vsctl__Request *req);
 
+/* Warns on stderr when vscoped's hypervisor backend is not connected (Host.hv_error):
+ * its domain list is then empty or stale. Returns whether it warned. */
+bool vs_host_warn(const Vsctl__Host *h);
+
 /* Never NULL: "" for a missing protobuf string. */
 const char *vs_str(const char *s);
 

@@ -1,0 +1,19 @@
+#!/bin/bash
+# Runs the libFuzzer targets of a build made with --enable-fuzz for a bounded time.
+# usage: tests/fuzz.sh BUILD_DIR SECONDS
+set -u
+build=$1 secs=${2:-60}
+top=$(cd "$(dirname "$0")/.." && pwd)
+fz=$build/fuzz/fuzz_control
+if [[ ! -x $fz ]]; then
+	(cd "$build" && make -s fuzz/fuzz_control) || { echo "fuzz: cannot build $fz"; exit 1; }
+fi
+corpus=$(mktemp -d)
+trap 'rm -rf "$corpus"' EXIT
+cp "$top"/fuzz/corpus/* "$corpus"/ 2>/dev/null
+ASAN_OPTIONS=detect_leaks=1 "$fz" -max_total_time="$secs" -max_len=70000 -rss_limit_mb=2048 \
+	-print_final_stats=1 "$corpus" >"$build/fuzz.log" 2>&1
+rc=$?
+tail -n 12 "$build/fuzz.log"
+if [[ $rc == 0 ]]; then echo "fuzz: fuzz_control ran ${secs}s clean"; else echo "fuzz: FAILED (see $build/fuzz.log)"; fi
+exit $rc
