@@ -192,6 +192,7 @@ s_read_one(void *arg, int id, const vs_series_info_t *info)
 			r->rate = span > 0 ? agg * 1e9 / (double)span : 0;
 		else
 			r->rate = agg;
+		r->has_rate = 1;
 		if (span > rc->span_max)
 			rc->span_max = span;
 	}

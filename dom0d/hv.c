@@ -211,6 +211,10 @@ vs_hv_fail(vs_hv_t *hv, int rc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(hv->error, sizeof(hv->error), fmt, ap);
 	va_end(ap);
+	/* one line for logs and replies (libvirt's XML errors span three) */
+	for (char *p = hv->error; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
 	return rc;
 }
 

@@ -1,13 +1,16 @@
 #include "links.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <netlink/cache.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
+#include <netlink/socket.h>
 
 struct vs_links {
 	struct nl_cache_mngr *mngr;
+	struct nl_sock *sync;           /* for a full refill after lost notifications */
 	struct nl_cache *cache;
 	int changed;
 };
@@ -33,6 +36,11 @@ vs_links_new(void)
 
 	if (self == NULL)
 		return NULL;
+	self->sync = nl_socket_alloc();
+	if (self->sync == NULL || (err = nl_connect(self->sync, NETLINK_ROUTE)) < 0) {
+		err = self->sync ? err : -NLE_NOMEM;
+		goto fail;
+	}
 	err = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE, &self->mngr);
 	if (err < 0)
 		goto fail;
@@ -43,6 +51,8 @@ vs_links_new(void)
 fail:
 	if (self->mngr)
 		nl_cache_mngr_free(self->mngr);
+	if (self->sync)
+		nl_socket_free(self->sync);
 	free(self);
 	errno = err == -NLE_PERM ? EPERM : EIO;
 	return NULL;
@@ -56,6 +66,7 @@ vs_links_destroy(vs_links_t **self_p)
 	if (self == NULL)
 		return;
 	nl_cache_mngr_free(self->mngr);
+	nl_socket_free(self->sync);
 	free(self);
 	*self_p = NULL;
 }
@@ -75,7 +86,7 @@ vs_links_process(vs_links_t *self)
 	err = nl_cache_mngr_data_ready(self->mngr);
 	if (err < 0 && err != -NLE_AGAIN) {
 		/* lost notifications (socket overrun): resynchronise from a full dump */
-		if (nl_cache_refill(NULL, self->cache) < 0)
+		if (nl_cache_refill(self->sync, self->cache) < 0)
 			return -EIO;
 		return 1;
 	}
@@ -85,7 +96,10 @@ vs_links_process(vs_links_t *self)
 int
 vs_links_ifindex(vs_links_t *self, const char *name)
 {
-	return rtnl_link_name2i(self->cache, name);
+	(void)self;
+	/* asked of the kernel, not of the cache: the cache is what tells us to ask again, but
+	 * it was seen to keep a veth whose peer lived in another namespace after its deletion */
+	return (int)if_nametoindex(name);
 }
 
 struct foreach_ctx {

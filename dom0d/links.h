@@ -15,7 +15,7 @@ void vs_links_destroy(vs_links_t **self_p);
 int  vs_links_fd(const vs_links_t *self);       /* poll for readability */
 /* Reads pending notifications; returns 1 if the set of links changed, 0 if not, -errno. */
 int  vs_links_process(vs_links_t *self);
-/* ifindex of name, or 0 if no such interface. */
+/* ifindex of name, or 0 if no such interface (asked of the kernel). */
 int  vs_links_ifindex(vs_links_t *self, const char *name);
 /* Calls fn for every interface. */
 void vs_links_foreach(vs_links_t *self, void (*fn)(void *arg, int ifindex, const char *name),

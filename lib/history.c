@@ -313,7 +313,7 @@ s_index_remove(vs_history_t *self, int id)
 			if (self->index[j] < 0)
 				return;
 			home = self->names[self->index[j]].hash & mask;
-			/* The entry at j may move to i unless its home lies cyclically in (i, j]. */
+			/* The entry at j moves to i unless its home is cyclically in (i, j]. */
 			if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
 				continue;
 			self->index[i] = self->index[j];
@@ -730,8 +730,9 @@ vs_history_aggregate(const vs_history_t *self, int id, int64_t from_ns, int64_t 
 				if (tick - 1 >= oldest) {
 					t_start = s_time(self, tick - 1);
 				} else {
-					/* No start time for this sample's interval: a counter's first
-					 * increment would inflate the rate, so it only opens the span. */
+					/* This sample's interval has no start time: a
+					 * counter's first increment would inflate the rate,
+					 * so it only opens the span. */
 					t_start = t;
 					if (s->kind == VS_KIND_COUNTER)
 						continue;

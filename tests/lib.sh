@@ -13,6 +13,10 @@
 # reads it). cleanup_add registers commands run in reverse order on EXIT, INT and TERM, so a
 # test tears down its testbed however it ends. `tb` runs tools/testbed with this test's own
 # prefix ($TB_PREFIX), so tests running in parallel never share namespaces.
+#
+# Sourcing this file sets the EXIT/INT/TERM traps: register teardown with cleanup_add rather
+# than with a trap of your own. ok/nok capture the command's output, so start background
+# processes (servers) outside them, with `&`, and cleanup_add their kill.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}

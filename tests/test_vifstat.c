@@ -16,6 +16,8 @@
 #include "tap.h"
 #include "vifstat.h"
 
+static char guest_ns[64];
+
 static int
 sh(const char *fmt, ...)
 {
@@ -73,7 +75,7 @@ wait_change(vs_links_t *l, const char *name, int want_present)
 		struct pollfd p = { vs_links_fd(l), POLLIN, 0 };
 
 		if (poll(&p, 1, 100) > 0)
-			vs_links_process(l);
+			{ int prc = vs_links_process(l); if (getenv("VSDBG")) tap_diag("process %d idx %d", prc, vs_links_ifindex(l, name)); }
 		if ((vs_links_ifindex(l, name) > 0) == want_present)
 			return 1;
 	}
@@ -90,12 +92,22 @@ main(void)
 
 	if (geteuid() != 0)
 		tap_skip_all("needs root for a network namespace");
-	if (unshare(CLONE_NEWNET) < 0)
+	if (access("/run/netns", F_OK) != 0 && sh("mkdir -p /run/netns") != 0)
+		tap_skip_all("no /run/netns");
+	/* a private network namespace plays Dom0, with its own /sys to read counters from */
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
 		tap_skip_all("cannot create a network namespace");
+	if (sh("mount --make-rprivate / && mount -t sysfs sysfs /sys") != 0)
+		tap_skip_all("cannot mount a private /sys");
+	snprintf(guest_ns, sizeof(guest_ns), "vstest%d", (int)getpid());
 	if (sh("ip link set lo up && ip link add vif7.0 type veth peer name guest7 && "
-	    "ip link set vif7.0 up && ip link set guest7 up && "
-	    "ip addr add 192.0.2.1/24 dev vif7.0 && ip addr add 192.0.2.2/24 dev guest7") != 0)
+	    "ip netns add %s && ip link set guest7 netns %s && "
+	    "ip -n %s link set guest7 up && ip -n %s addr add 192.0.2.2/24 dev guest7 && "
+	    "ip link set vif7.0 up && ip addr add 192.0.2.1/24 dev vif7.0",
+	    guest_ns, guest_ns, guest_ns, guest_ns) != 0) {
+		sh("ip netns del %s 2>/dev/null", guest_ns);
 		tap_skip_all("cannot create a veth pair (no veth support?)");
+	}
 
 	vs = vs_vifstat_new();
 	tap_ok(vs != NULL, "RTM_GETSTATS socket opens");
@@ -106,14 +118,14 @@ main(void)
 	ifindex = vs_links_ifindex(links, "vif7.0");
 	tap_ok(ifindex > 0, "vif7.0 is in the link cache (ifindex %d)", ifindex);
 
-	/* traffic across the pair: packets from guest7 arrive on vif7.0's rx */
-	sh("ping -q -c 20 -i 0.01 -s 1000 -I guest7 192.0.2.1 >/dev/null 2>&1 || true");
+	/* traffic across the pair: what the "guest" sends arrives on vif7.0's rx */
+	sh("ip netns exec %s ping -q -c 20 -i 0.01 -s 1000 192.0.2.1 >/dev/null 2>&1 || true", guest_ns);
 	memset(&s, 0, sizeof(s));
 	s.ifindex = ifindex;
 	rc = vs_vifstat_dump(vs, on_stats, &s);
 	TAP_IS_INT(rc, 0, "dump succeeds");
 	TAP_IS_INT(s.count, 1, "vif7.0 reported exactly once");
-	tap_ok(s.total >= 3, "every interface reported (%d: lo, vif7.0, guest7)", s.total);
+	tap_ok(s.total >= 2, "every interface reported (%d: lo, vif7.0)", s.total);
 	TAP_IS_INT(s.c[VS_IFC_RX_BYTES], kernel_counter("vif7.0", "rx_bytes"), "rx bytes as the kernel says");
 	TAP_IS_INT(s.c[VS_IFC_TX_BYTES], kernel_counter("vif7.0", "tx_bytes"), "tx bytes as the kernel says");
 	TAP_IS_INT(s.c[VS_IFC_RX_PACKETS], kernel_counter("vif7.0", "rx_packets"), "rx packets");
@@ -127,14 +139,15 @@ main(void)
 	memset(&s, 0, sizeof(s));
 	s.ifindex = ifindex;
 	rc = vs_vifstat_dump(vs, on_stats, &s);
-	tap_ok(rc == 0 && s.total >= 103 && s.count == 1, "a dump of %d interfaces (multi-part reply)", s.total);
+	tap_ok(rc == 0 && s.total >= 102 && s.count == 1, "a dump of %d interfaces (multi-part reply)", s.total);
 
 	/* the link cache sees a VIF vanish and come back with a new ifindex */
 	rc = wait_change(links, "vif100.0", 1);
 	tap_ok(rc, "new interface vif100.0 noticed through notifications");
-	sh("ip link del vif7.0");
+	if (sh("ip link del vif7.0") != 0)	/* also removes guest7 in the guest namespace */
+		tap_diag("ip link del vif7.0 failed");
 	tap_ok(wait_change(links, "vif7.0", 0), "deleted vif7.0 disappears from the cache");
-	sh("ip link add vif7.0 type veth peer name guest7");
+	sh("ip link add vif7.0 type veth peer name guest8");
 	tap_ok(wait_change(links, "vif7.0", 1), "re-created vif7.0 reappears");
 	tap_ok(vs_links_ifindex(links, "vif7.0") != ifindex, "with a new ifindex");
 
@@ -142,5 +155,6 @@ main(void)
 	vs_vifstat_destroy(&vs);
 	vs_links_destroy(&links);
 	tap_ok(vs == NULL && links == NULL, "destroy is idempotent");
+	sh("ip netns del %s", guest_ns);
 	return tap_done();
 }

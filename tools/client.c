@@ -147,8 +147,8 @@ s_recv(vs_client_t *self, zmq_msg_t *msg, char *err, size_t errlen)
 		int n;
 
 		if (left <= 0) {
-			snprintf(err, errlen, "cannot reach vscoped at %s: no reply within %g s " S_HINT,
-			    self->endpoint, self->timeout_ms / 1000.0);
+			snprintf(err, errlen, "cannot reach vscoped at %s: no reply within %g s "
+			    S_HINT, self->endpoint, self->timeout_ms / 1000.0);
 			return -ETIMEDOUT;
 		}
 		n = zmq_poll(&item, 1, (long)((left + VS_NS_PER_MSEC - 1) / VS_NS_PER_MSEC));
@@ -216,8 +216,8 @@ vs_client_call(vs_client_t *self, const Vsctl__Request *req, char *err, size_t e
 		rc = -errno;
 		if (rc == -EAGAIN) {
 			rc = -ETIMEDOUT;
-			snprintf(err, errlen, "cannot reach vscoped at %s: request not taken within "
-			    "%g s " S_HINT, self->endpoint, self->timeout_ms / 1000.0);
+			snprintf(err, errlen, "cannot reach vscoped at %s: request not taken "
+			    "within %g s " S_HINT, self->endpoint, self->timeout_ms / 1000.0);
 			s_close(self);
 		} else {
 			snprintf(err, errlen, "%s: %s", self->endpoint, zmq_strerror(-rc));

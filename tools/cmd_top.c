@@ -74,22 +74,6 @@ s_snap_dispose(struct s_snap *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static double
-s_value(const vs_rindex_t *ix, const char *entity, const char *metric)
-{
-	const Vsctl__Reading *r = vs_rindex_find(ix, entity, metric);
-
-	return r != NULL ? r->value : NAN;
-}
-
-static double
-s_rate(const vs_rindex_t *ix, const char *entity, const char *metric, bool have_window)
-{
-	const Vsctl__Reading *r = vs_rindex_find(ix, entity, metric);
-
-	return r != NULL && have_window ? r->rate : NAN;
-}
-
 /* Host CPU busy % from the cpu.all.* counters' rates (ms of CPU time per second). */
 static double
 s_host_cpu_pct(const vs_rindex_t *ix, bool have_window)
@@ -100,7 +84,7 @@ s_host_cpu_pct(const vs_rindex_t *ix, bool have_window)
 	double b = 0, total = 0;
 
 	for (size_t i = 0; i < sizeof(busy) / sizeof(busy[0]); i++) {
-		double r = s_rate(ix, "host", busy[i], have_window);
+		double r = (have_window ? vs_rindex_rate(ix, "host", busy[i]) : NAN);
 
 		if (!isnan(r)) {
 			b += r;
@@ -108,7 +92,7 @@ s_host_cpu_pct(const vs_rindex_t *ix, bool have_window)
 		}
 	}
 	for (size_t i = 0; i < sizeof(idle) / sizeof(idle[0]); i++) {
-		double r = s_rate(ix, "host", idle[i], have_window);
+		double r = (have_window ? vs_rindex_rate(ix, "host", idle[i]) : NAN);
 
 		if (!isnan(r))
 			total += r;
@@ -127,16 +111,16 @@ s_dom_fill(struct s_dom *o, const Vsctl__Domain *d, const vs_rindex_t *ix, bool 
 	o->name = n;
 	o->id = d->id;
 	o->state = *vs_str(d->state) != '\0' ? d->state : "-";
-	o->cpu_s = s_value(ix, n, "cpu.time") / 1e9;
-	o->cpu_pct = s_rate(ix, n, "cpu.time", have_window) / 1e9 * 100;
-	o->mem_kib = s_value(ix, n, "mem.current");
+	o->cpu_s = vs_rindex_value(ix, n, "cpu.time") / 1e9;
+	o->cpu_pct = (have_window ? vs_rindex_rate(ix, n, "cpu.time") : NAN) / 1e9 * 100;
+	o->mem_kib = vs_rindex_value(ix, n, "mem.current");
 	o->mem_pct = host_mem_kib > 0 ? o->mem_kib / host_mem_kib * 100 : NAN;
-	o->vcpus = s_value(ix, n, "vcpus");
+	o->vcpus = vs_rindex_value(ix, n, "vcpus");
 	o->nets = (unsigned)d->n_vifs;
 	/* Host side rx is what the guest transmitted: xentop's NETTX (and vice versa). */
 	for (size_t i = 0; i < d->n_vifs; i++) {
-		double r = s_rate(ix, vs_str(d->vifs[i]->name), "net.rx.bytes", have_window);
-		double t = s_rate(ix, vs_str(d->vifs[i]->name), "net.tx.bytes", have_window);
+		double r = (have_window ? vs_rindex_rate(ix, vs_str(d->vifs[i]->name), "net.rx.bytes") : NAN);
+		double t = (have_window ? vs_rindex_rate(ix, vs_str(d->vifs[i]->name), "net.tx.bytes") : NAN);
 
 		if (!isnan(r) || !isnan(t))
 			any = true;
@@ -184,10 +168,10 @@ s_fetch(struct s_top *t, struct s_snap *s, char *err, size_t errlen)
 	s->time_ns = s->read_rep->read->time_ns;
 	have_window = s->read_rep->read->window_ns > 0;
 	host_mem_kib = s->host != NULL && s->host->mem_kib > 0 ? (double)s->host->mem_kib : NAN;
-	s->mem_total_kib = s_value(&ix, "host", "mem.total");
+	s->mem_total_kib = vs_rindex_value(&ix, "host", "mem.total");
 	if (isnan(s->mem_total_kib))
 		s->mem_total_kib = host_mem_kib;
-	s->mem_avail_kib = s_value(&ix, "host", "mem.available");
+	s->mem_avail_kib = vs_rindex_value(&ix, "host", "mem.available");
 	s->host_cpu_pct = s_host_cpu_pct(&ix, have_window);
 
 	doms = vs_domains_sorted(inv);
@@ -195,11 +179,12 @@ s_fetch(struct s_top *t, struct s_snap *s, char *err, size_t errlen)
 	if (s->doms == NULL || (doms == NULL && inv->n_domains > 0))
 		goto nomem;
 	for (size_t i = 0; i < inv->n_domains; i++) {
-		const char *p = strchr("rbpscd", *vs_str(doms[i]->state));
+		static const char letters[] = "rbpscd";         /* the order of nstate[] */
+		const char *p = strchr(letters, *vs_str(doms[i]->state));
 
 		s_dom_fill(&s->doms[i], doms[i], &ix, have_window, host_mem_kib);
 		if (p != NULL && *p != '\0')
-			s->nstate[p - "rbpscd"]++;
+			s->nstate[p - letters]++;
 	}
 	s->n = inv->n_domains;
 	goto out;
@@ -534,8 +519,8 @@ s_ask_delay(struct s_top *t)
 	if (buf[0] == '\0')
 		return;
 	if (vs_secs_parse(buf, 0.01, 86400, &v) < 0)
-		snprintf(t->status, sizeof(t->status), "bad delay '%s': seconds from 0.01 to 86400",
-		    buf);
+		snprintf(t->status, sizeof(t->status),
+		    "bad delay '%s': seconds from 0.01 to 86400", buf);
 	else
 		t->delay_s = v;
 }
@@ -663,8 +648,8 @@ vs_cmd_top(vs_globals_t *g, int argc, char **argv)
 			errno = 0;
 			t.iterations = strtol(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || end == optarg || t.iterations < 1)
-				return vs_usage_error("top", "bad --iterations '%s': a count from 1",
-				    optarg);
+				return vs_usage_error("top",
+				    "bad --iterations '%s': a count from 1", optarg);
 			continue;
 		case 'b':
 			batch = true;
@@ -674,8 +659,8 @@ vs_cmd_top(vs_globals_t *g, int argc, char **argv)
 				if (strcmp(optarg, s_sort_names[k]) == 0)
 					break;
 			if (k == sizeof(s_sort_names) / sizeof(s_sort_names[0]))
-				return vs_usage_error("top", "bad --sort '%s': name, cpu, mem or net",
-				    optarg);
+				return vs_usage_error("top",
+				    "bad --sort '%s': name, cpu, mem or net", optarg);
 			t.sort = (enum s_sort)k;
 			continue;
 		}

@@ -22,35 +22,19 @@ struct s_row {
 	double rx_drops, tx_drops;
 };
 
-static double
-s_value(const vs_rindex_t *ix, const char *entity, const char *metric)
-{
-	const Vsctl__Reading *r = vs_rindex_find(ix, entity, metric);
-
-	return r != NULL ? r->value : NAN;
-}
-
-static double
-s_rate(const vs_rindex_t *ix, const char *entity, const char *metric, bool have_window)
-{
-	const Vsctl__Reading *r = vs_rindex_find(ix, entity, metric);
-
-	return r != NULL && have_window ? r->rate : NAN;
-}
-
 static void
 s_fill(struct s_row *row, const vs_rindex_t *ix, bool have_window)
 {
 	const char *n = vs_str(row->vif->name);
 
-	row->rx_bytes = s_value(ix, n, "net.rx.bytes");
-	row->tx_bytes = s_value(ix, n, "net.tx.bytes");
-	row->rx_drops = s_value(ix, n, "net.rx.drops");
-	row->tx_drops = s_value(ix, n, "net.tx.drops");
-	row->rx_bytes_rate = s_rate(ix, n, "net.rx.bytes", have_window);
-	row->tx_bytes_rate = s_rate(ix, n, "net.tx.bytes", have_window);
-	row->rx_packets_rate = s_rate(ix, n, "net.rx.packets", have_window);
-	row->tx_packets_rate = s_rate(ix, n, "net.tx.packets", have_window);
+	row->rx_bytes = vs_rindex_value(ix, n, "net.rx.bytes");
+	row->tx_bytes = vs_rindex_value(ix, n, "net.tx.bytes");
+	row->rx_drops = vs_rindex_value(ix, n, "net.rx.drops");
+	row->tx_drops = vs_rindex_value(ix, n, "net.tx.drops");
+	row->rx_bytes_rate = (have_window ? vs_rindex_rate(ix, n, "net.rx.bytes") : NAN);
+	row->tx_bytes_rate = (have_window ? vs_rindex_rate(ix, n, "net.tx.bytes") : NAN);
+	row->rx_packets_rate = (have_window ? vs_rindex_rate(ix, n, "net.rx.packets") : NAN);
+	row->tx_packets_rate = (have_window ? vs_rindex_rate(ix, n, "net.tx.packets") : NAN);
 }
 
 /* "%.*f" of v, or "-" when there is no data. */
@@ -233,7 +217,9 @@ vs_cmd_vifs(vs_globals_t *g, int argc, char **argv)
 		s_fill(&rows[i], &ix, real_window_s > 0);
 
 	if (g->json) {
-		if (s_print_json(rows, nrows, time_ns, real_window_s > 0 ? real_window_s : NAN) < 0) {
+		double w = real_window_s > 0 ? real_window_s : NAN;
+
+		if (s_print_json(rows, nrows, time_ns, w) < 0) {
 			vs_error("writing output: %s", strerror(errno));
 			goto out;
 		}

@@ -39,7 +39,8 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	{ "vifs", vs_cmd_vifs,
 	  "[options] [DOMAIN...]",
 	  "Show each VIF's counters and rates, seen from Dom0's side",
-	  "  -w, --window SECS       rates over the last SECS seconds (default 1; 0: last tick)\n" },
+	  "  -w, --window SECS       rates over the last SECS seconds\n"
+	  "                          (default 1; 0: the last sampling tick)\n" },
 	{ "top", vs_cmd_top,
 	  "[options]",
 	  "Show domains' CPU, memory and network use, refreshed (like xentop)",
@@ -409,8 +410,8 @@ vs_json_int(double v)
 int
 vs_json_emit(json_object *obj, bool one_line)
 {
-	int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
-	    (one_line ? JSON_C_TO_STRING_PLAIN : JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE | (one_line ? JSON_C_TO_STRING_PLAIN :
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
 	const char *s = json_object_to_json_string_ext(obj, flags);
 	int rc = 0;
 
@@ -492,4 +493,20 @@ main(int argc, char **argv)
 		rc = VS_EXIT_ERR;
 	}
 	return rc;
+}
+
+double
+vs_rindex_value(const vs_rindex_t *ix, const char *entity, const char *metric)
+{
+	const Vsctl__Reading *r = vs_rindex_find(ix, entity, metric);
+
+	return r != NULL ? r->value : NAN;
+}
+
+double
+vs_rindex_rate(const vs_rindex_t *ix, const char *entity, const char *metric)
+{
+	const Vsctl__Reading *r = vs_rindex_find(ix, entity, metric);
+
+	return r != NULL && r->has_rate ? r->rate : NAN;
 }

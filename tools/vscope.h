@@ -62,7 +62,7 @@ void vs_cmd_help(const char *cmd);
  * already reported (return VS_EXIT_USAGE).
  */
 enum { VS_OPT_JSON = 0x1000, VS_OPT_TIMEOUT };
-#define VS_COMMON_SHORTOPTS "+hs:"
+#define VS_COMMON_SHORTOPTS "hs:"
 #define VS_COMMON_LONGOPTS                                              \
 	{ "help", no_argument, NULL, 'h' },                             \
 	{ "control", required_argument, NULL, 's' },                    \
@@ -113,6 +113,9 @@ typedef struct vs_rindex {
 } vs_rindex_t;
 int vs_rindex_init(vs_rindex_t *ix, const Vsctl__Readings *r);    /* 0 or -ENOMEM */
 void vs_rindex_dispose(vs_rindex_t *ix);
+/* A reading's value, or its rate over the window; NAN when vscoped has none. */
+double vs_rindex_value(const vs_rindex_t *ix, const char *entity, const char *metric);
+double vs_rindex_rate(const vs_rindex_t *ix, const char *entity, const char *metric);
 const Vsctl__Reading *vs_rindex_find(const vs_rindex_t *ix, const char *entity,
     const char *metric);
 

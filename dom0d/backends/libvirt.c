@@ -291,8 +291,10 @@ struct s_lv {
 	size_t n_refs, cap_refs;
 	struct s_uuidid *ids;
 	size_t n_ids, cap_ids;
-	uint32_t *order;                /* read_counters scratch: indices sorted by id */
+	uint32_t *order;                /* read_counters scratch: indices sorted by id, */
 	size_t cap_order;
+	unsigned char *seen;            /* and which of them a record was found for */
+	size_t cap_seen;
 };
 
 /* ---- errors --------------------------------------------------------------------------- */
@@ -522,10 +524,24 @@ s_child(xmlNodePtr n, const char *name)
 	return NULL;
 }
 
+/* libvirt's test driver names every interface defined without a target "testnet<N>"
+ * (testDomainGenerateIfnames), even in the inactive XML; no such interface exists on the
+ * host, so in a simulation that name means "no target". */
+static int
+s_test_ifname(const char *name)
+{
+	if (strncmp(name, "testnet", 7) != 0 || !name[7])
+		return 0;
+	for (const char *p = name + 7; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return 0;
+	return 1;
+}
+
 /* The VIFs of a domain: every /domain/devices/interface with a target dev; devid is the
  * interface's position among all of the domain's interfaces (the guest's NIC index). */
 static void
-s_parse_vifs(const char *xml, vs_dom_t *d)
+s_parse_vifs(const char *xml, vs_dom_t *d, int simulated)
 {
 	xmlDocPtr doc = NULL;
 	xmlXPathContextPtr ctx = NULL;
@@ -552,8 +568,9 @@ s_parse_vifs(const char *xml, vs_dom_t *d)
 
 		if ((t = s_child(ifc, "target")))
 			dev = xmlGetProp(t, BAD_CAST "dev");
-		if (!dev || !*dev || xmlStrlen(dev) >= IF_NAMESIZE) {
-			if (dev && *dev)
+		if (!dev || !*dev || xmlStrlen(dev) >= IF_NAMESIZE ||
+		    (simulated && s_test_ifname((const char *)dev))) {
+			if (dev && xmlStrlen(dev) >= IF_NAMESIZE)
 				vs_warn("libvirt: domain %s: interface name '%s' too long; skipped",
 				    d->name, (const char *)dev);
 			xmlFree(dev);
@@ -637,7 +654,7 @@ s_dom_fill(vs_hv_t *hv, virDomainPtr dom, vs_dom_t *d)
 	xml = virDomainGetXMLDesc(dom, 0);
 	if (!xml)
 		return s_vanished() ? -ENOENT : s_virt_fail(hv, -EIO, "reading a domain's XML");
-	s_parse_vifs(xml, d);
+	s_parse_vifs(xml, d, hv->simulated);
 	free(xml);
 	return 0;
 }
@@ -725,12 +742,11 @@ out:
 
 /* ---- read_counters -------------------------------------------------------------------- */
 
-static vs_dom_t *s_sort_base;
-
 static int
-s_cmp_order(const void *a, const void *b)
+s_cmp_order(const void *a, const void *b, void *base)
 {
-	uint32_t x = s_sort_base[*(const uint32_t *)a].id, y = s_sort_base[*(const uint32_t *)b].id;
+	const vs_dom_t *doms = base;
+	uint32_t x = doms[*(const uint32_t *)a].id, y = doms[*(const uint32_t *)b].id;
 
 	return (x > y) - (x < y);
 }
@@ -741,19 +757,17 @@ s_order(struct s_lv *lv, vs_dom_t *doms, size_t n)
 {
 	int sorted = 1;
 
-	if (s_grow((void **)&lv->order, &lv->cap_order, n, sizeof(lv->order[0])) < 0)
+	if (s_grow((void **)&lv->order, &lv->cap_order, n, sizeof(lv->order[0])) < 0 ||
+	    s_grow((void **)&lv->seen, &lv->cap_seen, n, 1) < 0)
 		return -ENOMEM;
+	memset(lv->seen, 0, n);
 	for (size_t i = 0; i < n; i++) {
 		lv->order[i] = (uint32_t)i;
 		if (i && doms[i - 1].id > doms[i].id)
 			sorted = 0;
 	}
-	if (!sorted) {
-		/* qsort_r is not in C11; this runs on the caller's one sampling thread */
-		s_sort_base = doms;
-		qsort(lv->order, n, sizeof(lv->order[0]), s_cmp_order);
-		s_sort_base = NULL;
-	}
+	if (!sorted)
+		qsort_r(lv->order, n, sizeof(lv->order[0]), s_cmp_order, doms);    /* glibc */
 	return 0;
 }
 
@@ -795,8 +809,6 @@ s_read_allstats(vs_hv_t *hv, vs_dom_t *doms, size_t n)
 	}
 	if ((rc = s_order(lv, doms, n)) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++)
-		doms[i].state = VS_DOM_UNKNOWN;         /* until a record says otherwise */
 
 	for (int i = 0; i < nr; i++) {
 		virDomainStatsRecordPtr r = recs[i];
@@ -812,7 +824,10 @@ s_read_allstats(vs_hv_t *hv, vs_dom_t *doms, size_t n)
 		    virTypedParamsGetULLong(r->params, r->nparams, "balloon.current", &cur) == 1 &&
 		    virTypedParamsGetULLong(r->params, r->nparams, "balloon.maximum", &max) == 1 &&
 		    virTypedParamsGetUInt(r->params, r->nparams, "vcpu.current", &vcpus) == 1) {
-			d->state = st == VIR_DOMAIN_SHUTOFF ? VS_DOM_UNKNOWN : s_state(st);
+			if (st == VIR_DOMAIN_SHUTOFF)
+				continue;
+			lv->seen[d - doms] = 1;
+			d->state = s_state(st);
 			d->cpu_ns = cpu;
 			d->mem_kib = cur;
 			d->maxmem_kib = max;
@@ -831,8 +846,12 @@ s_read_allstats(vs_hv_t *hv, vs_dom_t *doms, size_t n)
 		}
 		if (info.state == VIR_DOMAIN_SHUTOFF)
 			continue;
+		lv->seen[d - doms] = 1;
 		s_apply_info(d, &info);
 	}
+	for (size_t i = 0; i < n; i++)
+		if (!lv->seen[i])
+			doms[i].state = VS_DOM_UNKNOWN;
 	/* A driver whose every record needs virDomainGetInfo anyway is cheaper to read with
 	 * virDomainGetInfo alone. */
 	if (lv->stats_mode == S_STATS_UNKNOWN && nr > 0)
@@ -1008,6 +1027,14 @@ s_snap_free(struct s_snap *s, int n)
 	free(s);
 }
 
+static int
+s_cmp_snap(const void *a, const void *b)
+{
+	const struct s_snap *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
 /* The running domains of c, each with its definition. -1 with libvirt's error set. */
 static int
 s_snapshot(virConnectPtr c, struct s_snap **out)
@@ -1038,6 +1065,9 @@ s_snapshot(virConnectPtr c, struct s_snap **out)
 		n++;
 	}
 	free(vd);
+	/* in id order, which for a node file is document order: new domains start in the
+	 * order the file lists them (libvirt lists them in hash order) */
+	qsort(s, (size_t)n, sizeof(*s), s_cmp_snap);
 	*out = s;
 	return n;
 }
@@ -1060,6 +1090,13 @@ s_node_apply(vs_hv_t *hv)
 	int n_old = -1, n_new = -1, added = 0, removed = 0, failed = 0;
 	virConnectPtr fresh;
 
+	if (access(lv->node_path, R_OK) < 0) {
+		/* (libxml2 would also print its own warning about it on stderr) */
+		vs_hv_fail(hv, -errno, "libvirt: node file %s not reloaded, keeping the previous "
+		    "inventory: %s", lv->node_path, strerror(errno));
+		vs_warn("%s", hv->error);
+		return;
+	}
 	fresh = virConnectOpen(lv->uri);
 	if (!fresh) {
 		s_virt_fail(hv, -EINVAL, "node file not reloaded, keeping the previous inventory");
@@ -1217,23 +1254,28 @@ s_open(vs_hv_t *hv, const char *uri)
 		rc = s_open_fail(hv, uri);
 		goto out;
 	}
-	if (s_register(hv) < 0 && lv->readonly) {
-		virConnectPtr rw = virConnectOpen(uri);
-		if (rw) {
+	if (s_register(hv) < 0) {
+		char why[sizeof(hv->error)];
+		virConnectPtr rw;
+
+		snprintf(why, sizeof(why), "%s", s_virt_msg());
+		if (lv->readonly && (rw = virConnectOpen(uri))) {
 			virConnectClose(lv->conn);
 			lv->conn = rw;
 			lv->readonly = 0;
-			s_register(hv);
+			if (s_register(hv) < 0)
+				snprintf(why, sizeof(why), "%s", s_virt_msg());
 		}
+		if (lv->lifecycle_id < 0)
+			vs_warn("libvirt: %s: no lifecycle events (%s); domains are seen only when "
+			    "listed", uri ? uri : "default URI", why);
 	}
-	if (lv->lifecycle_id < 0)
-		vs_warn("libvirt: %s: no lifecycle events (%s); domains are seen only when listed",
-		    uri ? uri : "default URI", s_virt_msg());
-	if (virConnectRegisterCloseCallback(lv->conn, s_on_close, s_sink_ref(lv->sink),
-	    s_sink_unref) == 0)
+	/* No reference for this one: a driver without close callbacks (the in-process ones,
+	 * test included) still returns 0 and would never free it, and the remote driver calls
+	 * it under a lock that unregistering takes, so after s_close's unregister it cannot
+	 * run any more. */
+	if (virConnectRegisterCloseCallback(lv->conn, s_on_close, lv->sink, NULL) == 0)
 		lv->close_cb = 1;
-	else
-		s_sink_unref(lv->sink);         /* in-process drivers have no close callback */
 	if (!hv->simulated)
 		virConnectSetKeepAlive(lv->conn, 5, 3); /* remote only; notices a dead daemon */
 
@@ -1281,6 +1323,7 @@ s_close(vs_hv_t *hv)
 	free(lv->refs);
 	free(lv->ids);
 	free(lv->order);
+	free(lv->seen);
 	free(lv->node_path);
 	free(lv->uri);
 	free(lv);

@@ -2,12 +2,17 @@
  * The Xen backend: libxenctrl for what the hypervisor knows (ids, state, CPU time, memory,
  * VCPUs) and libxenstore for what the toolstack wrote (names, backend VIFs) and for the
  * lifecycle watches.  Shaped after libxenstat (tools/libs/stat/xenstat.c): one
- * xc_domain_getinfolist() per snapshot, names and VIFs from xenstore, and a domain that
- * vanishes between the two reads is skipped.
+ * xc_domain_getinfolist() per snapshot, names and VIFs from xenstore, and a domain without
+ * a name there (being built, being destroyed, or gone between the two reads) is skipped.
  *
- * Xenstore paths read (all written by the Dom0 toolstack, not by guests):
+ * Xenstore paths read (written by the Dom0 toolstack, read-only to guests; still checked):
  *   /local/domain/<id>/name
  *   /local/domain/0/backend/vif/<domid>/<devid>/{vifname,mac}
+ *
+ * Events: xenstored fires @releaseDomain when a domain shuts down or starts dying, not when
+ * the dying domain is finally gone (seen on 4.17: gone ~0.2 s later, with no watch firing).
+ * So while a domain is dying a timerfd re-checks the domain list (50 ms, doubling to 1 s),
+ * and event_fd() is an epoll fd over the xenstore watch fd and that timer.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,19 +22,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
 
 #include <xenctrl.h>
 #include <xenstore.h>
 
 #include "hv.h"
 
-/* First hypercall buffer; grows (doubling) when a host has more domains, so that the
- * per-tick read_counters() is one hypercall in the steady state. */
+/* The domain info array starts with room for S_INFO_CAP0 domains and doubles when full;
+ * each hypercall asks for at most S_BATCH_MAX (libxl's batch; 112 KiB of bounce buffer,
+ * within Linux privcmd-buf's default 64 pages), so read_counters() is one hypercall on
+ * hosts with up to 1024 domains. */
 #define S_INFO_CAP0     256
-#define S_INFO_CAP_MAX  (DOMID_FIRST_RESERVED + 1u)
+#define S_BATCH_MAX     1024u
 #define S_VIF_ROOT      "/local/domain/0/backend/vif"
 /* More distinct domains than this in one drain of VIF watch events: say "re-list" once. */
 #define S_EV_MAX_IDS    32
+/* Re-checks while a domain is dying: first after this, doubling up to the cap. */
+#define S_RECHECK_MS0   50
+#define S_RECHECK_MSMAX 1000
 
 enum { S_TOK_INTRO, S_TOK_RELEASE, S_TOK_VIF };
 static const char *const s_tokens[] = { "vs-intro", "vs-release", "vs-vif" };
@@ -50,6 +62,9 @@ typedef struct {
 	size_t info_n, info_cap;
 	uint32_t *known;                /* domain ids as of the last dispatch(), sorted */
 	size_t known_n;
+	int epfd;                       /* event_fd(): the watch fd and tfd */
+	int tfd;                        /* re-check timer while a domain is dying */
+	unsigned recheck_ms;            /* its current period; 0 when disarmed */
 } s_xen_t;
 
 static void s_logger_vmessage(xentoollog_logger *logger, xentoollog_level level, int errnoval,
@@ -122,13 +137,14 @@ s_fill_counters(vs_dom_t *d, const xc_domaininfo_t *inf)
 	d->vcpus = inf->nr_online_vcpus;
 }
 
-/* Every domain into x->info (sorted by id, as the hypervisor returns them), in batches of
- * the buffer's free space; the buffer doubles when a batch comes back full. */
+/* Every domain into x->info (sorted by id, as the hypervisor returns them), in batches;
+ * the array doubles when a batch fills it. */
 static int
 s_getinfo_all(vs_hv_t *hv, s_xen_t *x)
 {
 	uint32_t first = 0;
 	size_t n = 0;
+	unsigned want;
 	int r;
 
 	if (!x->info) {
@@ -142,26 +158,23 @@ s_getinfo_all(vs_hv_t *hv, s_xen_t *x)
 			size_t cap = x->info_cap * 2;
 			xc_domaininfo_t *p;
 
-			if (cap > S_INFO_CAP_MAX)
-				cap = S_INFO_CAP_MAX;
-			if (cap <= n)
-				break;          /* cannot happen: domain ids are bounded */
 			p = realloc(x->info, cap * sizeof(*p));
 			if (!p)
 				return vs_hv_fail(hv, -ENOMEM, "xen: out of memory");
 			x->info = p;
 			x->info_cap = cap;
 		}
+		want = x->info_cap - n < S_BATCH_MAX ? (unsigned)(x->info_cap - n) : S_BATCH_MAX;
 		x->logger.last[0] = '\0';
-		r = xc_domain_getinfolist(x->xch, first, (unsigned)(x->info_cap - n), x->info + n);
+		r = xc_domain_getinfolist(x->xch, first, want, x->info + n);
 		if (r < 0) {
 			int rc = s_errno(EIO);
 			return vs_hv_fail(hv, rc, "xen: xc_domain_getinfolist: %s",
 				x->logger.last[0] ? x->logger.last : strerror(-rc));
 		}
 		n += (size_t)r;
-		if (n < x->info_cap || r == 0)
-			break;
+		if ((unsigned)r < want)
+			break;          /* the hypervisor has no more */
 		first = (uint32_t)x->info[n - 1].domain + 1;
 		if (first >= DOMID_FIRST_RESERVED)
 			break;
@@ -186,18 +199,6 @@ s_find(const s_xen_t *x, uint32_t id)
 			hi = mid;
 	}
 	return NULL;
-}
-
-/* Does the hypervisor still know domain id?  1, 0, or -errno. */
-static int
-s_dom_exists(s_xen_t *x, uint32_t id)
-{
-	xc_domaininfo_t inf;
-	int r = xc_domain_getinfolist(x->xch, id, 1, &inf);
-
-	if (r < 0)
-		return s_errno(EIO);
-	return r == 1 && inf.domain == id;
 }
 
 /* A xenstore value into buf (NUL-terminated, truncated to the buffer).  0, -ENOENT when the
@@ -325,6 +326,41 @@ s_format_uuid(char *buf, const uint8_t h[16])
 		h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]);
 }
 
+static int
+s_epoll_add(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	if (fd < 0) {
+		errno = EBADF;
+		return -EBADF;
+	}
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* After a look at x->info: keep re-checking while a domain is dying (see the top of the
+ * file), backing off when fired is true; disarm when none is. */
+static void
+s_recheck_arm(s_xen_t *x, bool fired)
+{
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+	bool dying = false;
+
+	for (size_t i = 0; i < x->info_n && !dying; i++)
+		dying = (x->info[i].flags & XEN_DOMINF_dying) != 0;
+	if (!dying)
+		x->recheck_ms = 0;
+	else if (x->recheck_ms == 0)
+		x->recheck_ms = S_RECHECK_MS0;
+	else if (fired && x->recheck_ms < S_RECHECK_MSMAX)
+		x->recheck_ms = x->recheck_ms * 2 > S_RECHECK_MSMAX ? S_RECHECK_MSMAX :
+			x->recheck_ms * 2;
+	its.it_value.tv_sec = x->recheck_ms / 1000;
+	its.it_value.tv_nsec = (long)(x->recheck_ms % 1000) * 1000000L;
+	/* it_value 0 disarms; a failure here only delays a REMOVED until the next event */
+	(void)timerfd_settime(x->tfd, 0, &its, NULL);
+}
+
 /* ---- ops --------------------------------------------------------------------------- */
 
 static void s_close(vs_hv_t *hv);
@@ -355,6 +391,7 @@ s_open(vs_hv_t *hv, const char *uri)
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return vs_hv_fail(hv, -ENOMEM, "xen: out of memory");
+	x->epfd = x->tfd = -1;
 	x->logger.vtable.vmessage = s_logger_vmessage;
 	x->logger.vtable.destroy = s_logger_destroy;
 
@@ -383,6 +420,14 @@ s_open(vs_hv_t *hv, const char *uri)
 			goto out;
 		}
 	}
+	x->epfd = epoll_create1(EPOLL_CLOEXEC);
+	x->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (x->epfd < 0 || x->tfd < 0 || s_epoll_add(x->epfd, xs_fileno(x->xsh)) < 0 ||
+	    s_epoll_add(x->epfd, x->tfd) < 0) {
+		rc = s_errno(EIO);
+		rc = vs_hv_fail(hv, rc, "xen: event fd: %s", strerror(-rc));
+		goto out;
+	}
 	hv->priv = x;
 	/* The domains that exist now, so that the first dispatch() can tell what was added. */
 	rc = s_getinfo_all(hv, x);
@@ -399,9 +444,14 @@ s_open(vs_hv_t *hv, const char *uri)
 	for (size_t i = 0; i < x->info_n; i++)
 		x->known[i] = x->info[i].domain;
 	x->known_n = x->info_n;
+	s_recheck_arm(x, false);
 	return 0;
 out:
 	if (x) {
+		if (x->epfd >= 0)
+			close(x->epfd);
+		if (x->tfd >= 0)
+			close(x->tfd);
 		if (x->xsh)
 			xs_close(x->xsh);
 		if (x->xch)
@@ -445,16 +495,12 @@ s_list_domains(vs_hv_t *hv, vs_dom_t **doms_r, size_t *n_r)
 		snprintf(path, sizeof(path), "/local/domain/%u/name", d->id);
 		rc = s_xs_read(x, path, d->name, sizeof(d->name));
 		if (rc == -ENOENT || rc == -EACCES) {
-			/* Not written yet (being built), already removed (being destroyed), or
-			 * the domain is gone: ask the hypervisor which. */
-			int ex = s_dom_exists(x, d->id);
-
-			if (ex == 0)
+			/* As libxenstat does: no name yet (being built: it comes before
+			 * @introduceDomain), none any more (being destroyed: the toolstack
+			 * removes it first), or gone.  Dom0 before xen-init-dom0 named it. */
+			if (d->id != 0)
 				continue;
-			if (d->id == 0)
-				snprintf(d->name, sizeof(d->name), "Domain-0");
-			else
-				d->name[0] = '\0';
+			snprintf(d->name, sizeof(d->name), "Domain-0");
 		} else if (rc < 0) {
 			rc = vs_hv_fail(hv, rc, "xen: reading %s: %s", path, strerror(-rc));
 			goto out;
@@ -508,7 +554,7 @@ s_event_fd(vs_hv_t *hv)
 {
 	s_xen_t *x = hv->priv;
 
-	return x && x->xsh ? xs_fileno(x->xsh) : -1;
+	return x ? x->epfd : -1;
 }
 
 /* After @introduceDomain/@releaseDomain: compare the hypervisor's domains with the ones seen
@@ -571,12 +617,14 @@ s_dispatch(vs_hv_t *hv, vs_hv_event_fn fn, void *arg)
 	s_xen_t *x = hv->priv;
 	uint32_t vif_ids[S_EV_MAX_IDS];
 	size_t n_vif = 0;
-	bool lifecycle = false, relist = false;
+	bool lifecycle = false, relist = false, fired = false;
+	uint64_t expirations;
 	char **ev;
 	int rc = 0;
 
 	if (!x)
 		return vs_hv_fail(hv, -ENOTCONN, "xen: not open");
+	fired = read(x->tfd, &expirations, sizeof(expirations)) == sizeof(expirations);
 	/* Drain first, then report once per domain: a VIF coming up writes a dozen nodes. */
 	for (;;) {
 		uint32_t domid;
@@ -609,15 +657,19 @@ s_dispatch(vs_hv_t *hv, vs_hv_event_fn fn, void *arg)
 		}
 		free(ev);
 	}
-	if (lifecycle) {
+	if (lifecycle || fired) {
 		int r = s_diff_domains(hv, x, fn, arg);
 
-		/* Nothing added or removed: a domain shut down (xenstored fires @releaseDomain
-		 * then too) or the watch's first firing.  Failed: the caller should re-list. */
-		if (r <= 0)
+		/* Nothing added or removed after a watch: a domain shut down or started dying
+		 * (xenstored fires @releaseDomain then too), or the watch's first firing; the
+		 * caller should re-read states.  Failed: the caller should re-list.  A timer
+		 * re-check that finds nothing says nothing. */
+		if (r < 0 || (r == 0 && lifecycle))
 			relist = true;
 		if (r < 0 && rc == 0)
 			rc = r;
+		if (r >= 0)
+			s_recheck_arm(x, fired);
 	}
 	if (relist) {
 		fn(arg, VS_HV_EV_CHANGED, 0);
@@ -635,6 +687,10 @@ s_close(vs_hv_t *hv)
 
 	if (!x)
 		return;
+	if (x->epfd >= 0)
+		close(x->epfd);
+	if (x->tfd >= 0)
+		close(x->tfd);
 	if (x->xsh)
 		xs_close(x->xsh);       /* drops the watches with the connection */
 	if (x->xch)

@@ -109,14 +109,11 @@ for t in bash ip flock stat brctl; do
 	p=$(command -v "$t" 2>/dev/null) || continue
 	copy_bin "$p" "/bin/$t"
 done
-[ -e "$root/bin/brctl" ] || : >"$root/bin/.no-brctl"
 cp /bin/busybox "$root/bin/busybox"
 for a in $(/bin/busybox --list); do
+	[ "$a" != brctl ] || continue           # the real one or none
 	[ -e "$root/bin/$a" ] || [ -L "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
 done
-if [ -e "$root/bin/.no-brctl" ]; then
-	rm -f "$root/bin/brctl" "$root/bin/.no-brctl"
-fi
 # glibc dlopens libgcc_s for pthread_cancel; without it xl aborts at exit
 gcc_s=$(ldconfig -p 2>/dev/null | awk '/libgcc_s\.so\.1 .*x86-64/ { print $NF; exit }')
 [ -n "$gcc_s" ] || gcc_s=/lib/x86_64-linux-gnu/libgcc_s.so.1

@@ -11,7 +11,8 @@
 # console goes to $top_builddir/tests/xen/console.log; the Dom0 prints "VSCOPE-TAP: <line>"
 # there and this script passes those lines on.
 #
-# Environment: VSCOPE_XEN_TIMEOUT (seconds for boot and test, default 300), CC, CFLAGS.
+# Environment: VSCOPE_XEN_TIMEOUT (seconds for boot and test, default 300), VSCOPE_XEN_CMDLINE
+# (extra Dom0 kernel command line words, see below), CC, CFLAGS.
 set -u
 LC_ALL=C
 export LC_ALL
@@ -125,17 +126,18 @@ for b in "$top_builddir/dom0d/vscoped" "$top_builddir/tools/vscope"; do
 	fi
 done
 
-# hvprobe: the backend alone, against the tree's hv.c (vs_hv_fail) and backends/xen.c
+# hvprobe: the backend alone, linked with the same objects as vscoped (dom0d/libvscoped.a:
+# backends/xen.o, hv.o); from source with a stand-in vs_hv_fail when the tree is not built
 mk() { sed -n "s/^$1 = //p" "$top_builddir/Makefile" 2>/dev/null; }
 cc=${CC:-$(mk CC)}
 xenlibs=$(mk XEN_LIBS)
 [ -n "$xenlibs" ] || xenlibs=$(pkg-config --libs xencontrol xenstore 2>/dev/null)
-hvsrc="$src/hvprobe.c $top_srcdir/dom0d/backends/xen.c"
-if [ -e "$top_srcdir/dom0d/hv.c" ] && [ -e "$top_builddir/dom0d/libvscoped.a" ]; then
+if [ -e "$top_builddir/dom0d/libvscoped.a" ]; then
+	hvsrc=$src/hvprobe.c
 	hvlibs="$top_builddir/dom0d/libvscoped.a $top_builddir/lib/libvscore.a $(mk LIBVIRT_LIBS)
 		$(mk NL_LIBS) $(mk ZMQ_LIBS) $(mk PROTOBUF_C_LIBS) -lpthread"
 else
-	echo "# no dom0d/hv.c yet: hvprobe gets a stand-in vs_hv_fail"
+	echo "# $top_builddir/dom0d/libvscoped.a not built: hvprobe from dom0d/backends/xen.c"
 	cat >"$tmp/hvshim.c" <<-'EOF'
 	#include <stdarg.h>
 	#include <stdio.h>
@@ -149,13 +151,14 @@ else
 		return rc;
 	}
 	EOF
-	hvsrc="$hvsrc $tmp/hvshim.c"
+	hvsrc="$src/hvprobe.c $top_srcdir/dom0d/backends/xen.c $tmp/hvshim.c"
 	hvlibs=
 fi
 # shellcheck disable=SC2086
 ${cc:-cc} -std=gnu11 -O2 -Wall -D_GNU_SOURCE -include "$top_builddir/config.h" \
 	-I"$top_srcdir/lib" -I"$top_builddir/lib" -I"$top_srcdir/dom0d" ${CFLAGS:-} \
-	-o "$tmp/hvprobe" $hvsrc -Wl,--as-needed $hvlibs ${xenlibs:--lxenctrl -lxenstore} >"$tmp/cc.log" 2>&1 || {
+	-o "$tmp/hvprobe" $hvsrc -Wl,--as-needed $hvlibs ${xenlibs:--lxenctrl -lxenstore} \
+	>"$tmp/cc.log" 2>&1 || {
 	sed 's/^/# /' "$tmp/cc.log"
 	bail "compiling tests/xen/hvprobe.c"
 }
@@ -174,6 +177,9 @@ ln -s "$cache/xen.elf" "$tmp/xen"
 ln -s "$cache/vmlinux" "$tmp/vmlinux"
 
 # ---- boot -------------------------------------------------------------------------------------
+# Words of VSCOPE_XEN_CMDLINE reach the Dom0's /init as environment variables, e.g.
+# VSCOPED_ARGS=-d for vscoped's debug log (shown in console.log); no commas.
+dom0_extra=$(printf '%s' "${VSCOPE_XEN_CMDLINE:-}" | tr ',' ' ')
 # Xen drops the first word of a module's command line; -no-reboot turns a Dom0 crash (Xen
 # reboots) into QEMU exiting; the Dom0 powers off at the end (Xen enters S5, QEMU exits 0).
 t_start=$(date +%s)
@@ -181,7 +187,7 @@ timeout -k 5 "$timeout_s" qemu-system-x86_64 -accel tcg,thread=multi -cpu qemu64
 	-smp 1 -nographic -monitor none -serial stdio -nic none -no-reboot -vga none \
 	-kernel "$tmp/xen" \
 	-append "dom0_mem=512M,max:512M dom0_max_vcpus=1 console=com1 com1=115200,8n1" \
-	-initrd "$tmp/vmlinux console=hvc0 earlyprintk=xen quiet panic=1,$tmp/initrd" \
+	-initrd "$tmp/vmlinux console=hvc0 earlyprintk=xen quiet panic=1 $dom0_extra,$tmp/initrd" \
 	</dev/null >"$log" 2>&1 &
 qemu_pid=$!
 wait "$qemu_pid"
