@@ -16,6 +16,8 @@ vs_dconf_defaults(vs_dconf_t *c)
 	snprintf(c->hypervisor, sizeof(c->hypervisor), "auto");
 	snprintf(c->control, sizeof(c->control), "%s", VS_CTL_DEFAULT_ENDPOINT);
 	c->interval_ns = 100 * VS_NS_PER_MSEC;
+	c->domain_interval_ns = 100 * VS_NS_PER_MSEC;
+	c->host_interval_ns = 100 * VS_NS_PER_MSEC;
 	c->history_ns = 600 * VS_NS_PER_SEC;
 	c->history_memory = 0;
 	c->max_series = 8192;
@@ -89,6 +91,12 @@ vs_dconf_set(vs_dconf_t *c, const char *key, const char *v, char *err, size_t er
 	if (!strcmp(key, "interval"))
 		return s_duration(v, VS_INTERVAL_MIN_NS, VS_INTERVAL_MAX_NS, &c->interval_ns, key,
 		    err, errlen);
+	if (!strcmp(key, "domain-interval"))
+		return s_duration(v, VS_INTERVAL_MIN_NS, VS_INTERVAL_MAX_NS, &c->domain_interval_ns,
+		    key, err, errlen);
+	if (!strcmp(key, "host-interval"))
+		return s_duration(v, VS_INTERVAL_MIN_NS, VS_INTERVAL_MAX_NS, &c->host_interval_ns,
+		    key, err, errlen);
 	if (!strcmp(key, "history"))
 		return s_duration(v, VS_NS_PER_SEC, 86400 * VS_NS_PER_SEC, &c->history_ns, key,
 		    err, errlen);

@@ -16,7 +16,9 @@
 typedef struct vs_dconf {
 	char hypervisor[512];        /* auto | xen | libvirt | libvirt:URI */
 	char control[512];           /* ZeroMQ endpoint to bind */
-	int64_t interval_ns;         /* sampling tick */
+	int64_t interval_ns;         /* sampling tick: VIF counters every tick */
+	int64_t domain_interval_ns;  /* domain counters (rounded to whole ticks, >= 1 tick) */
+	int64_t host_interval_ns;    /* host /proc metrics (likewise) */
 	int64_t history_ns;          /* retention */
 	uint64_t history_memory;     /* bytes of compressed sample storage; 0 = derived */
 	uint64_t max_series;

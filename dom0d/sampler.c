@@ -31,6 +31,7 @@ struct vs_sampler {
 	int have_conns;
 	uint64_t *counter_abs;          /* per series id: latest raw counter value */
 	uint64_t tick;
+	uint64_t dom_every, host_every; /* sample domains / host every N ticks */
 	vs_sampler_stats_t stats;
 };
 
@@ -42,6 +43,16 @@ s_counter(vs_sampler_t *self, int id, uint64_t last, uint64_t cur, int have_last
 	self->counter_abs[id] = cur;
 	if (have_last)
 		vs_history_append(self->history, id, (int64_t)vs_counter_inc(last, cur));
+}
+
+#define VS_HISTORY_DEFAULT_CAP (64ULL << 20)
+
+static uint64_t
+s_every(int64_t every_ns, int64_t tick_ns)
+{
+	int64_t n = (every_ns + tick_ns / 2) / tick_ns;
+
+	return n < 1 ? 1 : (uint64_t)n;
 }
 
 static int
@@ -69,6 +80,15 @@ vs_sampler_new(const vs_sampler_config_t *cfg, char *err, size_t errlen)
 	hc.max_series = cfg->max_series;
 	hc.max_ticks = (uint32_t)(ticks + 1);
 	hc.arena_bytes = cfg->history_memory;
+	if (hc.arena_bytes == 0) {
+		/* 3 bytes per sample for every slot would be hundreds of MiB on a big host; the
+		 * measured mix is about 1 byte (bench/sample-cost), so 64 MiB keeps 10 minutes of
+		 * thousands of series, and retention shrinks gracefully if it does not */
+		uint64_t want = (uint64_t)cfg->max_series * hc.max_ticks * 3;
+		hc.arena_bytes = want < VS_HISTORY_DEFAULT_CAP ? want : VS_HISTORY_DEFAULT_CAP;
+	}
+	self->dom_every = s_every(cfg->domain_interval_ns, cfg->interval_ns);
+	self->host_every = s_every(cfg->host_interval_ns, cfg->interval_ns);
 	self->history = vs_history_new(&hc);
 	if (self->history == NULL) {
 		snprintf(err, errlen, "cannot allocate the history (%llu series, %lld ticks): %s",
@@ -274,16 +294,23 @@ s_domains(vs_sampler_t *self)
 int
 vs_sampler_tick(vs_sampler_t *self, int64_t now_ns)
 {
-	int64_t t0 = vs_thread_cpu_ns();
+	int64_t t0 = vs_thread_cpu_ns(), t1, t2, t3;
 	int rc;
 
 	self->tick = vs_history_tick(self->history, now_ns);
 	rc = vs_vifstat_dump(self->vifstat, s_vif_counters, self);
 	if (rc < 0)
 		self->stats.vif_dump_errors++;
-	s_domains(self);
-	if (self->hoststat)
+	t1 = vs_thread_cpu_ns();
+	if (self->tick % self->dom_every == 0)
+		s_domains(self);
+	t2 = vs_thread_cpu_ns();
+	if (self->hoststat && self->tick % self->host_every == 0)
 		vs_hoststat_read(self->hoststat, s_host_metric, self);
+	t3 = vs_thread_cpu_ns();
+	self->stats.last_vif_cpu_ns = t1 - t0;
+	self->stats.last_dom_cpu_ns = t2 - t1;
+	self->stats.last_host_cpu_ns = t3 - t2;
 	if (self->have_conns)
 		for (int i = 0; i < 2; i++)
 			if (self->conn_series[i] >= 0)

@@ -16,8 +16,10 @@
 
 typedef struct vs_sampler_config {
 	int64_t interval_ns;
+	int64_t domain_interval_ns;     /* 0 = every tick; else rounded to whole ticks */
+	int64_t host_interval_ns;
 	int64_t history_ns;
-	uint64_t history_memory;        /* 0 = derived from max_series and retention */
+	uint64_t history_memory;        /* 0 = derived from max_series and retention, capped */
 	uint64_t max_series;
 	int host_metrics;
 	int conn_metrics;
@@ -28,7 +30,10 @@ typedef struct vs_sampler_stats {
 	uint64_t ticks;
 	uint64_t vif_dump_errors;
 	uint64_t hv_errors;
-	int64_t last_tick_cpu_ns;       /* thread CPU time of the latest tick */
+	int64_t last_tick_cpu_ns;       /* thread CPU time of the latest tick, and its parts: */
+	int64_t last_vif_cpu_ns;        /*   RTM_GETSTATS dump, counters, history */
+	int64_t last_dom_cpu_ns;        /*   backend read_counters and domain series */
+	int64_t last_host_cpu_ns;       /*   /proc files */
 	uint64_t inventory_updates;
 } vs_sampler_stats_t;
 

@@ -229,12 +229,16 @@ s_reload_conf(daemon_t *d)
 	}
 	vs_log_set_level(n.log_level);
 	if (n.interval_ns != d->conf.interval_ns || n.history_ns != d->conf.history_ns ||
+	    n.domain_interval_ns != d->conf.domain_interval_ns ||
+	    n.host_interval_ns != d->conf.host_interval_ns ||
 	    n.history_memory != d->conf.history_memory || n.max_series != d->conf.max_series)
-		vs_warn("reload: interval, history, history-memory and max-series take effect "
-		    "at the next start");
+		vs_warn("reload: interval, domain-interval, host-interval, history, "
+		    "history-memory and max-series take effect at the next start");
 	if (strcmp(n.control, d->conf.control))
 		vs_warn("reload: control endpoint changes take effect at the next start");
 	n.interval_ns = d->conf.interval_ns;
+	n.domain_interval_ns = d->conf.domain_interval_ns;
+	n.host_interval_ns = d->conf.host_interval_ns;
 	n.history_ns = d->conf.history_ns;
 	n.history_memory = d->conf.history_memory;
 	n.max_series = d->conf.max_series;
@@ -261,6 +265,8 @@ s_run(daemon_t *d)
 	d->zctx = zmq_ctx_new();
 	memset(&sc, 0, sizeof(sc));
 	sc.interval_ns = d->conf.interval_ns;
+	sc.domain_interval_ns = d->conf.domain_interval_ns;
+	sc.host_interval_ns = d->conf.host_interval_ns;
 	sc.history_ns = d->conf.history_ns;
 	sc.history_memory = d->conf.history_memory;
 	sc.max_series = d->conf.max_series;

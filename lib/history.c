@@ -1,14 +1,21 @@
 /*
- * History: fixed arena of blocks, each block a run of consecutive ticks of one series.
+ * History: fixed arena of blocks, each block a sequence of samples of one series.
  *
  * Block payload is a sequence of tokens, each a LEB128 varint:
- *   - a canonical varint z: the next sample is the previous one plus unzigzag(z); the first
+ *   - a canonical varint z: one sample, the previous one plus unzigzag(z); the first
  *     sample of a block is relative to 0, so every block decodes on its own;
- *   - the two bytes [0x80 | c, 0x00]: c (2..127) samples equal to the previous one.
- * The second form is a varint that a canonical encoder never writes (a multi-byte varint
- * whose last byte is zero), so the zero-delta run costs no escape bit in ordinary values.
- * A run grows in place: the second equal sample turns a 0x00 into [0x82, 0x00], the next
- * ones only bump the count, so an idle metric costs 2 bytes per 127 samples.
+ *   - the two bytes [0x80 | c, 0x00]: c (2..127) samples equal to the previous one;
+ *   - the three bytes [0x80 | (g & 0x7f), 0x80 | g >> 7, 0x00]: the stride, from here on
+ *     each sample is g (1..STRIDE_MAX) ticks after the previous one. A block starts at
+ *     stride 1 with its first sample at first_tick.
+ * The last two forms are varints that a canonical encoder never writes (a multi-byte varint
+ * whose last byte is zero), told apart by their length, so they cost no escape bit in
+ * ordinary values. A run grows in place: the second equal sample turns a 0x00 into
+ * [0x82, 0x00], the next ones only bump the count, so an idle metric costs 2 bytes per 127
+ * samples. The stride is sticky: a series appended every k-th tick writes one stride token
+ * per block and then costs what a per-tick one does (runs included); a per-tick series that
+ * misses a tick pays two (stride 2, then back to 1). A gap over STRIDE_MAX ticks starts a
+ * new block.
  *
  * Block metadata lives apart from the payload so blocks are pure payload. Blocks are taken
  * in circular order; each series keeps its blocks in a singly linked FIFO (head = oldest).
@@ -25,26 +32,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(VS_HISTORY_MAX_GAP >= 1 && VS_HISTORY_MAX_GAP < (1 << 14),
+    "a stride token holds 14 bits");
+
 #define NONE            UINT32_MAX      /* no block, or a free block's owner */
 #define RUN_MAX         127             /* samples in one run token */
+#define STRIDE_MAX      VS_HISTORY_MAX_GAP      /* fits a stride token's 14 bits */
 #define ENTITY_LEN      64              /* name buffers, terminator included */
 #define METRIC_LEN      64
 #define UNIT_LEN        16
 #define MAX_SERIES      (1u << 24)      /* keeps ids in int and the index in uint32 */
 
 struct block {                  /* metadata of arena block i; payload at arena + i * BLOCK */
-	uint64_t first_tick;
+	uint64_t first_tick;    /* tick of its first sample */
 	uint32_t series;        /* owner id; NONE when free */
 	uint32_t next;          /* owner's next newer block; NONE at its tail */
-	uint32_t n;             /* samples, one per tick from first_tick on */
+	uint32_t span;          /* last sample's tick - first_tick; stale in the tail, whose
+				 * last sample is its owner's last_tick (see s_block_end) */
+	uint16_t n;             /* samples (at most 128 run tokens of 127) */
 	uint16_t used;          /* payload bytes */
 };
+
+/* A token of at least 2 bytes holds at most RUN_MAX samples and the first sample takes a byte:
+ * that bounds a block's samples (n) and, each at most STRIDE_MAX ticks apart, its span. */
+_Static_assert(VS_HISTORY_BLOCK_BYTES / 2 * RUN_MAX < UINT16_MAX, "block n overflows");
+_Static_assert((uint64_t)VS_HISTORY_BLOCK_BYTES / 2 * RUN_MAX * STRIDE_MAX < UINT32_MAX,
+    "block span overflows");
 
 struct series {                 /* what append touches; names live apart in struct name */
 	uint64_t last_tick;     /* 0: never appended */
 	int64_t last_value;
 	uint64_t n_stored;      /* samples in the blocks, including any that left the tick ring */
 	uint32_t head, tail;    /* oldest and newest block; NONE when empty */
+	uint16_t stride;        /* ticks between samples at the tail's end */
 	uint8_t run;            /* equal samples in the tail's last token; 0: not a run */
 	uint8_t kind;
 	uint8_t in_use;
@@ -108,11 +128,44 @@ s_varint_put(uint8_t *p, uint64_t v)
 	*p = (uint8_t)v;
 }
 
-/* Walks one block's samples; call s_dec_next exactly block->n times. */
+enum { TOK_DELTA, TOK_RUN, TOK_STRIDE };
+
+/* Reads the token at *pp (before end) into *z and returns its kind. */
+static inline int
+s_token(const uint8_t **pp, const uint8_t *end, uint64_t *z)
+{
+	const uint8_t *p = *pp;
+	unsigned shift = 0;
+	uint64_t v = 0;
+	uint8_t c;
+
+	do {
+		assert(p < end && shift < 64);
+		c = *p++;
+		v |= (uint64_t)(c & 0x7f) << shift;
+		shift += 7;
+	} while (c & 0x80);
+	(void)end;
+	*pp = p;
+	*z = v;
+	if (c != 0 || shift == 7)
+		return TOK_DELTA;
+	if (shift == 14) {
+		assert(v >= 2 && v <= RUN_MAX);
+		return TOK_RUN;
+	}
+	assert(shift == 21 && v >= 1 && v <= STRIDE_MAX);
+	return TOK_STRIDE;
+}
+
+/* Walks one block's samples; call s_dec_next exactly block->n times. After each call,
+ * tick is that sample's tick. */
 struct dec {
 	const uint8_t *p, *end;
 	uint64_t value;         /* unsigned: deltas wrap modulo 2^64 like the encoder's */
 	uint64_t run;           /* samples still due from a run token */
+	uint64_t tick;
+	uint64_t stride;
 };
 
 static void
@@ -122,31 +175,28 @@ s_dec_init(struct dec *d, const vs_history_t *self, uint32_t b)
 	d->end = d->p + self->blocks[b].used;
 	d->value = 0;
 	d->run = 0;
+	d->tick = self->blocks[b].first_tick - 1;
+	d->stride = 1;
 }
 
 static inline int64_t
 s_dec_next(struct dec *d)
 {
-	uint64_t z = 0;
-	unsigned shift = 0;
-	uint8_t c;
+	uint64_t z;
+	int kind;
 
 	if (d->run > 0) {
 		d->run--;
+		d->tick += d->stride;
 		return (int64_t)d->value;
 	}
-	do {
-		assert(d->p < d->end && shift < 64);
-		c = *d->p++;
-		z |= (uint64_t)(c & 0x7f) << shift;
-		shift += 7;
-	} while (c & 0x80);
-	if (c == 0 && shift > 7) {
-		assert(z >= 1);
+	while ((kind = s_token(&d->p, d->end, &z)) == TOK_STRIDE)
+		d->stride = z;          /* the sample follows */
+	if (kind == TOK_DELTA)
+		d->value += s_unzigzag(z);
+	else
 		d->run = z - 1;
-		return (int64_t)d->value;
-	}
-	d->value += s_unzigzag(z);
+	d->tick += d->stride;
 	return (int64_t)d->value;
 }
 
@@ -164,10 +214,47 @@ s_time(const vs_history_t *self, uint64_t tick)
 	return self->tick_ns[tick % self->max_ticks];
 }
 
+/* One past the tick of the last sample in block b of series s. The tail's span is only
+ * written when the block is closed, so appends do not pay for it. */
 static inline uint64_t
-s_block_end(const struct block *m)
+s_block_end(const vs_history_t *self, const struct series *s, uint32_t b)
 {
-	return m->first_tick + m->n;    /* one past its last tick */
+	if (b == s->tail)
+		return s->last_tick + 1;
+	return self->blocks[b].first_tick + self->blocks[b].span + 1;
+}
+
+/* Samples of block b of series s whose tick is before oldest. */
+static uint64_t
+s_block_before(const vs_history_t *self, const struct series *s, uint32_t b, uint64_t oldest)
+{
+	const struct block *m = &self->blocks[b];
+	const uint8_t *p = self->arena + (size_t)b * VS_HISTORY_BLOCK_BYTES, *pend = p + m->used;
+	uint64_t end = s_block_end(self, s, b), tick = m->first_tick - 1, stride = 1, k = 0, z;
+
+	if (m->first_tick >= oldest)
+		return 0;
+	if (end <= oldest)
+		return m->n;
+	if (end - m->first_tick == m->n)        /* one sample per tick: no need to decode */
+		return oldest - m->first_tick;
+	/* Token by token, a run in one step: its samples are at tick + stride * (1..z). */
+	while (p < pend) {
+		switch (s_token(&p, pend, &z)) {
+		case TOK_STRIDE:
+			stride = z;
+			continue;
+		case TOK_DELTA:
+			z = 1;
+			break;
+		}
+		if (tick + z * stride >= oldest)
+			return k + (oldest - 1 - tick) / stride;
+		tick += z * stride;
+		k += z;
+	}
+	assert(0);      /* end > oldest: some sample is in the ring */
+	return k;
 }
 
 static void
@@ -182,6 +269,7 @@ s_drop_head(vs_history_t *self, struct series *s)
 		assert(s->head == NONE);
 		s->tail = NONE;
 		s->run = 0;
+		s->stride = 1;
 	}
 	s->n_stored -= m->n;
 	self->used_bytes -= sizeof(*m) + m->used;
@@ -195,7 +283,7 @@ s_expire(vs_history_t *self, struct series *s)
 {
 	uint64_t oldest = s_oldest_tick(self);
 
-	while (s->head != NONE && s_block_end(&self->blocks[s->head]) <= oldest)
+	while (s->head != NONE && s_block_end(self, s, s->head) <= oldest)
 		s_drop_head(self, s);
 }
 
@@ -219,22 +307,6 @@ s_take_block(vs_history_t *self)
 	return b;
 }
 
-/* Samples of block m still in the tick ring whose time is in [from_ns, to_ns]. */
-static uint64_t
-s_block_matches(const vs_history_t *self, const struct block *m, uint64_t oldest,
-    int64_t from_ns, int64_t to_ns)
-{
-	uint64_t tick = m->first_tick < oldest ? oldest : m->first_tick;
-	uint64_t end = s_block_end(m), k = 0;
-
-	for (; tick < end; tick++) {
-		int64_t t = s_time(self, tick);
-
-		k += t >= from_ns && t <= to_ns;
-	}
-	return k;
-}
-
 /* Samples of s whose tick is still in the ring. */
 static uint64_t
 s_readable(const vs_history_t *self, const struct series *s)
@@ -247,11 +319,9 @@ s_readable(const vs_history_t *self, const struct series *s)
 
 		if (m->first_tick >= oldest)
 			break;
-		if (s_block_end(m) > oldest) {
-			n -= oldest - m->first_tick;
-			break;
-		}
-		n -= m->n;
+		n -= s_block_before(self, s, b, oldest);
+		if (s_block_end(self, s, b) > oldest)
+			break;          /* blocks do not overlap: the rest are in the ring */
 	}
 	return n;
 }
@@ -484,6 +554,7 @@ vs_history_series_add(vs_history_t *self, const char *entity, const char *metric
 	s = &self->series[id];
 	memset(s, 0, sizeof(*s));
 	s->head = s->tail = NONE;
+	s->stride = 1;
 	s->kind = (uint8_t)kind;
 	s->in_use = 1;
 	self->index[slot] = (int32_t)id;
@@ -561,6 +632,30 @@ vs_history_series_foreach(const vs_history_t *self,
 
 /* ---- samples --------------------------------------------------------------------------- */
 
+/* Writes a stride token and the sample into the tail if they fit; returns the bytes written
+ * or 0. Kept out of line so the per-tick path of vs_history_append stays as lean as it was. */
+static __attribute__((noinline)) unsigned
+s_put_stride(vs_history_t *self, struct series *s, int64_t value)
+{
+	struct block *m = &self->blocks[s->tail];
+	uint8_t *p = self->arena + (size_t)s->tail * VS_HISTORY_BLOCK_BYTES + m->used;
+	uint64_t gap = self->tick - s->last_tick;
+	uint64_t z = s_zigzag((uint64_t)value - (uint64_t)s->last_value);
+	unsigned len = 3 + s_varint_len(z);
+
+	assert(gap >= 1 && gap <= STRIDE_MAX && gap != s->stride);
+	if (m->used + len > VS_HISTORY_BLOCK_BYTES)
+		return 0;
+	p[0] = (uint8_t)(0x80 | (gap & 0x7f));
+	p[1] = (uint8_t)(0x80 | gap >> 7);
+	p[2] = 0;
+	s_varint_put(p + 3, z);
+	m->used = (uint16_t)(m->used + len);
+	s->stride = (uint16_t)gap;
+	s->run = z == 0;
+	return len;
+}
+
 int
 vs_history_append(vs_history_t *self, int id, int64_t value)
 {
@@ -578,8 +673,9 @@ vs_history_append(vs_history_t *self, int id, int64_t value)
 	if (s->last_tick == self->tick)
 		return -EALREADY;
 
-	/* The tail holds the series' latest sample; it continues if that was the last tick. */
-	if (s->tail != NONE && s->last_tick + 1 == self->tick) {
+	/* The tail holds the series' latest sample; the new one continues it if it fits, at
+	 * the tail's stride (the hot path), or after a stride token. */
+	if (s->tail != NONE && s->last_tick + s->stride == self->tick) {
 		m = &self->blocks[s->tail];
 		p = self->arena + (size_t)s->tail * VS_HISTORY_BLOCK_BYTES;
 		z = s_zigzag((uint64_t)value - (uint64_t)s->last_value);
@@ -603,9 +699,13 @@ vs_history_append(vs_history_t *self, int id, int64_t value)
 			s->run = z == 0;
 			goto stored;
 		}
+	} else if (s->tail != NONE && self->tick - s->last_tick <= STRIDE_MAX &&
+	    (len = s_put_stride(self, s, value)) > 0) {
+		m = &self->blocks[s->tail];
+		goto stored;
 	}
 
-	/* A new block: the tail is full, or the series skipped ticks, or it has none. */
+	/* A new block: the tail is full, or the gap is too long, or the series has none. */
 	s_expire(self, s);
 	b = s_take_block(self);
 	m = &self->blocks[b];
@@ -618,10 +718,15 @@ vs_history_append(vs_history_t *self, int id, int64_t value)
 	s_varint_put(self->arena + (size_t)b * VS_HISTORY_BLOCK_BYTES, z);
 	m->used = (uint16_t)len;
 	s->run = z == 0;
-	if (s->tail == NONE)
+	s->stride = 1;
+	if (s->tail == NONE) {
 		s->head = b;
-	else
-		self->blocks[s->tail].next = b;
+	} else {
+		struct block *t = &self->blocks[s->tail];
+
+		t->next = b;
+		t->span = (uint32_t)(s->last_tick - t->first_tick);     /* closed now */
+	}
 	s->tail = b;
 	self->used_bytes += sizeof(*m);
 stored:
@@ -633,13 +738,26 @@ stored:
 	return 0;
 }
 
+static void
+s_reverse(vs_point_t *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n / 2; i++) {
+		vs_point_t x = a[i];
+
+		a[i] = a[n - 1 - i];
+		a[n - 1 - i] = x;
+	}
+}
+
 int
 vs_history_read(const vs_history_t *self, int id, int64_t from_ns, int64_t to_ns,
     vs_point_t *pts, size_t max, int *truncated_r)
 {
 	const struct series *s = s_lookup(self, id);
-	uint64_t oldest = s_oldest_tick(self), matched = 0, skip;
-	size_t n = 0;
+	uint64_t oldest = s_oldest_tick(self), matched = 0;
+	size_t j = 0;
 	uint32_t b;
 
 	if (s == NULL)
@@ -648,48 +766,42 @@ vs_history_read(const vs_history_t *self, int id, int64_t from_ns, int64_t to_ns
 		to_ns = INT64_MAX;
 	if (max > INT_MAX)
 		max = INT_MAX;
-	/* Which points match depends on tick times only: count them without decoding, then
-	 * decode only the blocks that hold the newest max. */
-	for (b = s->head; b != NONE; b = self->blocks[b].next)
-		matched += s_block_matches(self, &self->blocks[b], oldest, from_ns, to_ns);
-	skip = matched > max ? matched - max : 0;
-	if (truncated_r != NULL)
-		*truncated_r = matched > max;
-
-	for (b = s->head; b != NONE && n < max; b = self->blocks[b].next) {
+	/* A sample's tick is only known by decoding its block, so decode once, oldest first,
+	 * into pts used as a ring of max points; then put the newest max in order. */
+	for (b = s->head; b != NONE; b = self->blocks[b].next) {
 		const struct block *m = &self->blocks[b];
 		struct dec d;
 		uint32_t i;
 
-		if (skip > 0) {
-			uint64_t k = s_block_matches(self, m, oldest, from_ns, to_ns);
-
-			if (k <= skip) {
-				skip -= k;
-				continue;
-			}
-		}
+		if (s_block_end(self, s, b) <= oldest)
+			continue;
 		s_dec_init(&d, self, b);
 		for (i = 0; i < m->n; i++) {
 			int64_t v = s_dec_next(&d), t;
-			uint64_t tick = m->first_tick + i;
 
-			if (tick < oldest)
+			if (d.tick < oldest)
 				continue;
-			t = s_time(self, tick);
+			t = s_time(self, d.tick);
 			if (t < from_ns || t > to_ns)
 				continue;
-			if (skip > 0) {
-				skip--;
+			matched++;
+			if (max == 0)
 				continue;
-			}
-			pts[n].t_ns = t;
-			pts[n].value = v;
-			n++;
+			pts[j].t_ns = t;
+			pts[j].value = v;
+			if (++j == max)
+				j = 0;
 		}
 	}
-	assert(n == (matched > max ? max : matched));
-	return (int)n;
+	if (truncated_r != NULL)
+		*truncated_r = matched > max;
+	if (matched > max && j > 0) {
+		/* pts[j] is the oldest kept: rotate it to the front. */
+		s_reverse(pts, j);
+		s_reverse(pts + j, max - j);
+		s_reverse(pts, max);
+	}
+	return (int)(matched > max ? max : matched);
 }
 
 int
@@ -698,8 +810,8 @@ vs_history_aggregate(const vs_history_t *self, int id, int64_t from_ns, int64_t 
 {
 	const struct series *s = s_lookup(self, id);
 	uint64_t oldest = s_oldest_tick(self), n = 0;
-	int64_t t_start = 0, t_last = 0;
-	int started = 0;
+	int64_t t_start = 0, t_last = 0, t_prev = 0;
+	int started = 0, have_prev = 0;         /* have_prev: the previous sample is readable */
 	double sum = 0;
 	uint32_t b;
 
@@ -707,39 +819,39 @@ vs_history_aggregate(const vs_history_t *self, int id, int64_t from_ns, int64_t 
 		return -ENOENT;
 	if (to_ns == 0)
 		to_ns = INT64_MAX;
+	/* Blocks wholly out of the ring come first; skipping them leaves have_prev 0, right. */
 	for (b = s->head; b != NONE; b = self->blocks[b].next) {
 		const struct block *m = &self->blocks[b];
 		struct dec d;
 		uint32_t i;
 
-		if (s_block_end(m) <= oldest)
+		if (s_block_end(self, s, b) <= oldest)
 			continue;
 		s_dec_init(&d, self, b);
 		for (i = 0; i < m->n; i++) {
 			int64_t v = s_dec_next(&d), t;
-			uint64_t tick = m->first_tick + i;
+			int use = 1;
 
-			if (tick < oldest)
+			if (d.tick < oldest)
 				continue;
-			t = s_time(self, tick);
-			if (t <= from_ns || t > to_ns)
-				continue;
-			t_last = t;
-			if (!started) {
-				started = 1;
-				if (tick - 1 >= oldest) {
-					t_start = s_time(self, tick - 1);
-				} else {
-					/* This sample's interval has no start time: a
-					 * counter's first increment would inflate the rate,
-					 * so it only opens the span. */
-					t_start = t;
-					if (s->kind == VS_KIND_COUNTER)
-						continue;
+			t = s_time(self, d.tick);
+			if (t > from_ns && t <= to_ns) {
+				if (!started) {
+					started = 1;
+					/* A counter sample is the increment since the series'
+					 * previous sample: the span starts there. When that one is
+					 * gone, the first sample only opens the span. */
+					t_start = have_prev ? t_prev : t;
+					use = have_prev || s->kind != VS_KIND_COUNTER;
+				}
+				t_last = t;
+				if (use) {
+					sum += (double)v;
+					n++;
 				}
 			}
-			sum += (double)v;
-			n++;
+			have_prev = 1;
+			t_prev = t;
 		}
 	}
 	if (n == 0)

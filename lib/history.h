@@ -2,17 +2,23 @@
  * History: a bounded, compressed in-memory store of every metric's recent samples.
  *
  * Time is shared: vscoped calls vs_history_tick() once per sampling tick and then
- * vs_history_append() for each series sampled in that tick. A series stores one int64
- * per tick (for counters the sampler stores the increment since the previous tick, so
- * resets and wraps are already resolved; for gauges the value in the metric's unit).
+ * vs_history_append() for each series sampled in that tick. A series stores at most one
+ * int64 per tick and need not append every tick: one sampled every k-th tick, or one that
+ * missed ticks, has gaps. For counters the sampler stores the increment since that series'
+ * previous sample (so resets and wraps are already resolved); for gauges the value in the
+ * metric's unit.
  *
  * Storage is one arena allocated at creation and never grown: fixed-size blocks, taken in
- * circular order. Each block holds consecutive ticks of one series, delta-encoded as
+ * circular order. Each block holds samples of one series in tick order, delta-encoded as
  * zigzag varints with runs of equal samples run-length coded (an idle or steady metric
- * costs a few hundredths of a byte per sample, a busy VIF counter about 3). When the arena
- * wraps, the oldest block in it is evicted from its series, which is always that series'
- * oldest block because every series takes its blocks in arena order. So memory is fixed
- * after start-up and retention degrades gracefully if samples compress worse than planned.
+ * costs a few hundredths of a byte per sample, a busy VIF counter about 3). The distance
+ * in ticks between samples is coded only where it changes (3 bytes), so a series sampled
+ * every k-th tick costs what a per-tick one does, runs included, and a per-tick series that
+ * misses a tick pays 6 bytes; only a gap over VS_HISTORY_MAX_GAP ticks starts a new block.
+ * When the arena wraps, the oldest block in it is evicted from its series, which is always
+ * that series' oldest block because every series takes its blocks in arena order. So memory
+ * is fixed after start-up and retention degrades gracefully if samples compress worse than
+ * planned.
  */
 #ifndef VS_HISTORY_H
 #define VS_HISTORY_H
@@ -25,6 +31,10 @@ typedef struct vs_history vs_history_t;
 /* Payload bytes per arena block; arena_bytes is rounded down to a multiple of it. Each block
  * also costs a small metadata record outside the arena (counted in used_bytes). */
 #define VS_HISTORY_BLOCK_BYTES 256
+
+/* The longest gap, in ticks, between two samples of a series in one block; a longer one
+ * costs a new block (at 10 ms ticks, gaps up to 2 min 43 s stay in the block). */
+#define VS_HISTORY_MAX_GAP 16383
 
 typedef enum { VS_KIND_GAUGE = 0, VS_KIND_COUNTER = 1 } vs_kind_t;
 
@@ -87,8 +97,8 @@ void vs_history_series_foreach(const vs_history_t *self,
     int (*fn)(void *arg, int id, const vs_series_info_t *info), void *arg);
 
 /* Stores value for the current tick. A second append in the same tick replaces nothing and
- * returns -EALREADY. A series that missed ticks simply has a gap. -ENOENT for a bad id,
- * -EINVAL before the first vs_history_tick(). */
+ * returns -EALREADY. A series that skipped ticks simply has a gap (see the top of the file
+ * for what it costs). -ENOENT for a bad id, -EINVAL before the first vs_history_tick(). */
 int vs_history_append(vs_history_t *self, int id, int64_t value);
 
 /* Copies the points of series id with from_ns <= t <= to_ns, oldest first, into pts (at most
@@ -98,13 +108,16 @@ int vs_history_append(vs_history_t *self, int id, int64_t value);
 int vs_history_read(const vs_history_t *self, int id, int64_t from_ns, int64_t to_ns,
     vs_point_t *pts, size_t max, int *truncated_r);
 
-/* Sum (counter) or mean (gauge) of the samples of ticks whose time is in (from_ns, to_ns],
- * with the time span they cover: for a counter, rate = *sum_r / (*span_ns_r / 1e9).
- * The span is measured from the tick before the first sample used (to_ns 0 means now).
- * When that tick has left the tick ring (or is tick 0), the span starts at the first
- * sample's tick instead, and a counter leaves that first sample out of the sum and of *n_r
- * so the rate stays right; a gauge keeps it in the mean. -ENOENT for a bad id, -ENODATA when
- * no sample is used. */
+/* Sum (counter) or mean (gauge) of the samples of ticks whose time is in (from_ns, to_ns]
+ * (to_ns 0 means now), with the time span they cover: for a counter,
+ * rate = *sum_or_mean_r / (*span_ns_r / 1e9), right whatever the series' stride or gaps.
+ * A counter sample is the increment since the series' previous sample, so the span (of a
+ * gauge too) runs from the time of the series' sample just before the first one used to
+ * the time of the last one used. When that previous sample is no longer readable (its tick has left the
+ * tick ring, or its block was evicted, or there is none), the span starts at the first used
+ * sample's time instead, and a counter leaves that first sample out of the sum and of *n_r
+ * so the rate stays right; a gauge keeps it in the mean. -ENOENT for a bad id, -ENODATA
+ * when no sample is used. */
 int vs_history_aggregate(const vs_history_t *self, int id, int64_t from_ns, int64_t to_ns,
     double *sum_or_mean_r, int64_t *span_ns_r, uint64_t *n_r);
 

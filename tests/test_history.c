@@ -415,6 +415,8 @@ test_gaps(void)
 	vs_history_t *h = s_new(1, 100, 8192);
 	vs_point_t pts[32];
 	vs_series_info_t info;
+	vs_history_stats_t st;
+	size_t meta = s_meta_bytes();
 	int id = vs_history_series_add(h, "dom1", "gauge", "", VS_KIND_GAUGE);
 	int tick, j = 0, r, bad = 0;
 
@@ -431,6 +433,12 @@ test_gaps(void)
 	TAP_IS_INT(bad, 0, "gaps: each point has its own tick's time and value");
 	vs_history_series_info(h, id, &info);
 	tap_ok(info.n_samples == 8 && info.last_tick == 13, "gaps: info counts 8, last tick 13");
+	/* One block: 5 (1 byte), 0x00, run [0x82 0], then a 3-byte stride token before each
+	 * sample whose gap differs from the previous one: 3, 1, 2, 3, 1 ticks, with deltas
+	 * 0, 0, -8, +1000003 (3 bytes), 0. */
+	vs_history_stats(h, &st);
+	TAP_IS_INT(st.used_bytes, meta + 3 + 4 + 4 + 4 + 6 + 4,
+	    "gaps stay in the block: 25 payload bytes, one block");
 	vs_history_destroy(&h);
 }
 
@@ -585,6 +593,275 @@ test_delete_reuse(void)
 	vs_history_destroy(&h);
 }
 
+/* ---- strided series: sampled every k-th tick, or missing ticks ------------------------- */
+
+/* Tick times of the strided tests: 10 ms apart with jitter, and the clock steps back once. */
+static int64_t
+s_stime(uint64_t t)
+{
+	return T0 + (int64_t)t * 10 * MS + (int64_t)(t * t % 997) * 1000 - (t > 1500 ? 25 * MS : 0);
+}
+
+struct sref {                   /* what a series should hold: ticks and values, in order */
+	uint64_t tick[4000];
+	int64_t value[4000];
+	size_t n;
+};
+
+static int
+s_sref_check(vs_history_t *h, int id, const struct sref *r, const char *what)
+{
+	static vs_point_t pts[4001];
+	vs_series_info_t info;
+	int n = vs_history_read(h, id, 0, 0, pts, 4001, NULL), bad = 0, i;
+
+	if (n != (int)r->n) {
+		tap_diag("%s: read %d points, expected %zu", what, n, r->n);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (pts[i].value != r->value[i] || pts[i].t_ns != s_stime(r->tick[i])) {
+			if (bad++ < 3)
+				tap_diag("%s: point %d is %lld@%lld, expected %lld@%lld (tick %llu)",
+				    what, i, (long long)pts[i].value, (long long)pts[i].t_ns,
+				    (long long)r->value[i], (long long)s_stime(r->tick[i]),
+				    (unsigned long long)r->tick[i]);
+		}
+	}
+	vs_history_series_info(h, id, &info);
+	if (info.n_samples != r->n || info.last_tick != (r->n ? r->tick[r->n - 1] : 0)) {
+		tap_diag("%s: info n %llu last %llu", what, (unsigned long long)info.n_samples,
+		    (unsigned long long)info.last_tick);
+		bad++;
+	}
+	return bad;
+}
+
+/* Per-tick and strided series share one history; each reads back exactly. */
+static void
+test_strided(void)
+{
+	enum { TICKS = 3000, NS = 7 };
+	static struct sref ref[NS];
+	static const char *const what[NS] = { "per-tick VIF", "every 2nd, random walk",
+		"every 3rd, 64-bit noise", "every 10th, idle gauge", "every 10th, steady counter",
+		"per tick, 20% missed", "stride 10, 1, 3, 7 in turn" };
+	vs_history_t *h = s_new(NS, TICKS + 10, 1 << 20);
+	vs_history_stats_t st;
+	uint64_t t, samples = 0;
+	int64_t walk = 0;
+	int id[NS], i, bad = 0;
+	char m[16];
+
+	for (i = 0; i < NS; i++) {
+		snprintf(m, sizeof(m), "s%d", i);
+		id[i] = vs_history_series_add(h, "dom1", m, "", i == 1 || i == 3 ?
+		    VS_KIND_GAUGE : VS_KIND_COUNTER);
+		ref[i].n = 0;
+	}
+	for (t = 1; t <= TICKS; t++) {
+		uint64_t every6 = t <= 1000 ? 10 : t <= 2000 ? 1 : t <= 2500 ? 3 : 7;
+
+		vs_history_tick(h, s_stime(t));
+		for (i = 0; i < NS; i++) {
+			int64_t v;
+
+			switch (i) {
+			case 0: v = s_vif(); break;
+			case 1: if (t % 2) continue; v = walk += s_uniform(-300, 300); break;
+			case 2: if (t % 3 != 1) continue; v = (int64_t)s_rand(); break;
+			case 3: if (t % 10) continue; v = 262144; break;
+			case 4: if (t % 10 != 7) continue; v = 1000; break;
+			case 5: if (s_below(5) == 0) continue; v = s_uniform(0, 200); break;
+			default: if (t % every6) continue; v = s_uniform(-5, 5); break;
+			}
+			bad += vs_history_append(h, id[i], v) != 0;
+			ref[i].tick[ref[i].n] = t;
+			ref[i].value[ref[i].n++] = v;
+		}
+	}
+	TAP_IS_INT(bad, 0, "strided: every append succeeds");
+	for (i = 0; i < NS; i++) {
+		tap_ok(s_sref_check(h, id[i], &ref[i], what[i]) == 0,
+		    "strided: %s: %zu points, values and tick times exact", what[i], ref[i].n);
+		samples += ref[i].n;
+	}
+	vs_history_stats(h, &st);
+	TAP_IS_INT(st.samples, samples, "strided: stats.samples counts them all");
+	TAP_IS_INT(st.evicted_blocks, 0, "strided: nothing evicted");
+	vs_history_destroy(&h);
+}
+
+/* Stride tokens at the end of a block: one that fits exactly, one a byte short, and every
+ * size of sample after them. A neighbour owns the next block, so an overrun would show. */
+static void
+test_stride_edges(void)
+{
+	enum { N = 1200 };
+	static struct sref ra, rb;
+	static const uint64_t gaps[] = { 2, 3, 1, 5, 1, 127, 128, 2 };    /* 1 or 2 low bytes */
+	int pre, bad = 0, k;
+
+	for (pre = VS_HISTORY_BLOCK_BYTES - 14; pre <= VS_HISTORY_BLOCK_BYTES + 2; pre++) {
+		vs_history_t *h = s_new(2, 100000, 64 * VS_HISTORY_BLOCK_BYTES);
+		int a = vs_history_series_add(h, "d", "a", "", VS_KIND_GAUGE);
+		int b = vs_history_series_add(h, "d", "b", "", VS_KIND_GAUGE);
+		uint64_t t = 0, next = 1;
+		size_t g = 0;
+
+		ra.n = rb.n = 0;
+		while (ra.n < N) {
+			vs_history_tick(h, s_stime(++t));
+			if (t == next) {
+				int64_t v;
+
+				if (ra.n < (size_t)pre)
+					v = (int64_t)(ra.n & 1);        /* 1 byte each, per tick */
+				else    /* 1..10-byte deltas after stride tokens */
+					v = (int64_t)(s_rand() >> s_below(64));
+				bad += vs_history_append(h, a, v) != 0;
+				ra.tick[ra.n] = t;
+				ra.value[ra.n++] = v;
+				next = ra.n < (size_t)pre ? t + 1 : t + gaps[g++ % 8];
+			}
+			if (rb.n < 4000 && t % 7 == 0) {
+				bad += vs_history_append(h, b, 5) != 0;
+				rb.tick[rb.n] = t;
+				rb.value[rb.n++] = 5;
+			}
+		}
+		bad += s_sref_check(h, a, &ra, "stride edges a");
+		bad += s_sref_check(h, b, &rb, "stride edges b");
+		vs_history_destroy(&h);
+	}
+	TAP_IS_INT(bad, 0, "stride tokens at every block end position round-trip, neighbour intact");
+
+	/* The longest gap a block takes is VS_HISTORY_MAX_GAP; a longer one starts a block. */
+	{
+		enum { G = VS_HISTORY_MAX_GAP };
+		static const uint64_t at[] = { 1, 2, 2 + G, 2 + G + G + 1, 2 + G + G + 2 };
+		vs_history_t *h = s_new(1, 2 * G + 10, 64 * VS_HISTORY_BLOCK_BYTES);
+		int c = vs_history_series_add(h, "d", "c", "", VS_KIND_COUNTER);
+		vs_history_stats_t st;
+		size_t meta = s_meta_bytes();
+		struct sref *r = &ra;
+		uint64_t t;
+		double x = 0;
+		int64_t span = 0;
+		uint64_t n = 0;
+		int rc;
+
+		r->n = 0;
+		for (t = 1, k = 0; t <= at[4]; t++) {
+			vs_history_tick(h, s_stime(t));
+			if (k < 5 && at[k] == t) {
+				bad += vs_history_append(h, c, 7) != 0;
+				r->tick[r->n] = t;
+				r->value[r->n++] = 7;
+				k++;
+			}
+		}
+		TAP_IS_INT(s_sref_check(h, c, r, "long gaps"), 0,
+		    "gaps of %d and %d ticks round-trip", G, G + 1);
+		vs_history_stats(h, &st);
+		/* [0x0e 0x00 stride(G) 0x00] and, after the longer gap, [0x0e 0x00]. */
+		TAP_IS_INT(st.used_bytes, 2 * meta + 6 + 2,
+		    "a %d-tick gap stays in the block, a %d-tick one starts the next", G, G + 1);
+		rc = vs_history_aggregate(h, c, s_stime(at[2]), 0, &x, &span, &n);
+		tap_ok(rc == 0 && x == 14 && n == 2 && span == s_stime(at[4]) - s_stime(at[2]),
+		    "aggregate after the long gap spans from the previous sample, in the older "
+		    "block (%g, %lld, %llu)", x, (long long)span, (unsigned long long)n);
+		vs_history_destroy(&h);
+	}
+}
+
+/* Retention of strided series: the tick ring cuts blocks that are not one sample per tick
+ * (n_samples then needs to decode), and eviction keeps the newest samples exactly. */
+static void
+test_stride_retention(void)
+{
+	enum { TICKS = 3000 };
+	static struct sref r3, r10, r1;
+	static vs_point_t pts[TICKS];
+	vs_history_t *h = s_new(4, 95, 1 << 16);
+	vs_history_stats_t st;
+	size_t meta = s_meta_bytes();
+	int a = vs_history_series_add(h, "d", "every3", "", VS_KIND_GAUGE);
+	int z = vs_history_series_add(h, "d", "idle10", "", VS_KIND_GAUGE);
+	int v = vs_history_series_add(h, "d", "vif", "", VS_KIND_COUNTER);
+	int b, r, rv, bad = 0, i;
+	uint64_t t;
+	int64_t walk = 0;
+
+	r3.n = r10.n = r1.n = 0;
+	for (t = 1; t <= 1000; t++) {
+		vs_history_tick(h, s_stime(t));
+		if (t % 3 == 2) {
+			vs_history_append(h, a, walk += s_uniform(-100, 100));
+			if (t > 1000 - 95) {
+				r3.tick[r3.n] = t;
+				r3.value[r3.n++] = walk;
+			}
+		}
+		if (t % 10 == 4) {
+			vs_history_append(h, z, 0);
+			if (t > 1000 - 95) {
+				r10.tick[r10.n] = t;
+				r10.value[r10.n++] = 0;
+			}
+		}
+		vs_history_append(h, v, s_vif());
+	}
+	/* Ticks 906..1000 are in the ring: 31 of the every-3rd series (908..998), 9 of the idle
+	 * one (914..994), which are in the middle of a run token of a block begun at tick 4. */
+	tap_ok(r3.n == 31 && s_sref_check(h, a, &r3, "ring every3") == 0,
+	    "ring: an every-3rd series keeps exactly its samples in the ring (%zu)", r3.n);
+	tap_ok(r10.n == 9 && s_sref_check(h, z, &r10, "ring idle10") == 0,
+	    "ring: an every-10th run is cut at the ring's start (%zu)", r10.n);
+	vs_history_stats(h, &st);
+	TAP_IS_INT(st.samples, 31 + 9 + 95, "ring: stats.samples counts only the ring");
+	/* every3: 333 random-walk samples of 1-2 bytes, 2-3 blocks of which the ones out of the
+	 * ring are freed; idle10: one block; vif: ~1000 * 3 bytes, as in test_tick_ring. */
+	tap_ok(st.used_bytes <= 9 * (VS_HISTORY_BLOCK_BYTES + meta),
+	    "ring: blocks that left the ring are freed (used_bytes %zu)", st.used_bytes);
+	vs_history_destroy(&h);
+
+	/* Arena-bound: 8 blocks for an every-2nd and a per-tick VIF counter. */
+	h = s_new(2, 100000, 8 * VS_HISTORY_BLOCK_BYTES);
+	a = vs_history_series_add(h, "d", "every2", "", VS_KIND_COUNTER);
+	b = vs_history_series_add(h, "d", "vif", "", VS_KIND_COUNTER);
+	r3.n = r1.n = 0;
+	for (t = 1; t <= TICKS; t++) {
+		int64_t x;
+
+		vs_history_tick(h, s_stime(t));
+		if (t % 2 == 0) {
+			x = s_vif();
+			vs_history_append(h, a, x);
+			r3.tick[r3.n] = t;
+			r3.value[r3.n++] = x;
+		}
+		x = s_vif();
+		vs_history_append(h, b, x);
+		r1.tick[r1.n] = t;
+		r1.value[r1.n++] = x;
+	}
+	r = vs_history_read(h, a, 0, 0, pts, TICKS, NULL);
+	for (i = 0; i < r; i++)
+		bad += pts[i].value != r3.value[r3.n - r + i] ||
+		    pts[i].t_ns != s_stime(r3.tick[r3.n - r + i]);
+	rv = vs_history_read(h, b, 0, 0, pts, TICKS, NULL);
+	for (i = 0; i < rv; i++)
+		bad += pts[i].value != r1.value[r1.n - rv + i] ||
+		    pts[i].t_ns != s_stime(r1.tick[r1.n - rv + i]);
+	vs_history_stats(h, &st);
+	tap_ok(bad == 0 && r > 0 && rv > 0 && st.evicted_blocks > 0 &&
+	    st.samples == (uint64_t)(r + rv),
+	    "eviction: every-2nd and per-tick series each keep their newest samples exactly "
+	    "(%d, %d; %llu blocks evicted)", r, rv, (unsigned long long)st.evicted_blocks);
+	vs_history_destroy(&h);
+}
+
 /* ---- aggregate ------------------------------------------------------------------------- */
 
 static void
@@ -628,8 +905,13 @@ test_aggregate(void)
 	    "counter with a gap: samples 3, 6, 7 over (t2, t7] (%g, %lld, %llu)", x,
 	    (long long)span, (unsigned long long)n);
 	rc = vs_history_aggregate(h, cg, T0 + 3000, T0 + 6000, &x, &span, &n);
-	tap_ok(rc == 0 && x == 60 && span == 1000 && n == 1,
-	    "window opening in a gap spans from the tick before its first sample");
+	tap_ok(rc == 0 && x == 60 && span == 3000 && n == 1,
+	    "window opening in a gap spans from the series' previous sample, tick 3, not tick 5 "
+	    "(%g, %lld, %llu)", x, (long long)span, (unsigned long long)n);
+	rc = vs_history_aggregate(h, g, T0 + 3000, T0 + 6000, &x, &span, &n);
+	tap_ok(rc == 0 && x == 50 && span == 3000 && n == 3,
+	    "gauge (t3, t6]: mean 50, span from its previous sample (%g, %lld, %llu)", x,
+	    (long long)span, (unsigned long long)n);
 	TAP_IS_INT(vs_history_aggregate(h, c, T0, T0 + 1000, &x, &span, &n), -ENODATA,
 	    "only tick 1 of a counter: -ENODATA");
 	TAP_IS_INT(vs_history_aggregate(h, c, T0 + 20000, 0, &x, &span, &n), -ENODATA,
@@ -660,14 +942,106 @@ test_aggregate(void)
 	vs_history_destroy(&h);
 }
 
+/* Counters appended every 10th tick (10 ms ticks, increments of 1000) read 10000/s over any
+ * window, exactly; a per-tick one beside them 1000/s. Windows of every pair of tick edges,
+ * with the ring full (first samples whose predecessor left it) and not yet full. */
+static void
+test_aggregate_strided(void)
+{
+	enum { RING = 200 };
+	vs_history_t *h = s_new(4, RING, 1 << 16);
+	int c10 = vs_history_series_add(h, "d", "ctr10", "B", VS_KIND_COUNTER);
+	int c1 = vs_history_series_add(h, "d", "ctr1", "B", VS_KIND_COUNTER);
+	int g10 = vs_history_series_add(h, "d", "gauge10", "", VS_KIND_GAUGE);
+	uint64_t t, f, u, windows = 0, with_data = 0, dropped = 0;
+	int bad = 0, pass;
+
+	for (pass = 0, t = 0; pass < 2; pass++) {
+		uint64_t cur = pass == 0 ? 150 : 1000, oldest;
+
+		for (t++; t <= cur; t++) {
+			vs_history_tick(h, T0 + (int64_t)t * 10 * MS);
+			vs_history_append(h, c1, 10);
+			if (t % 10 == 3) {
+				vs_history_append(h, c10, 1000);
+				vs_history_append(h, g10, (int64_t)t);
+			}
+		}
+		t = cur;
+		oldest = cur > RING ? cur - RING + 1 : 1;
+		for (f = oldest > 3 ? oldest - 3 : 0; f <= cur; f++) {
+			for (u = f; u <= cur + 2; u++) {
+				int64_t from = T0 + (int64_t)f * 10 * MS, to = T0 + (int64_t)u * 10 * MS;
+				uint64_t k0 = 0, k, n_in = 0, n, nr = 0, exp_n;
+				int64_t span = 0, exp_span;
+				double x = 0, sum_t = 0;
+				int rc, prev_ok;
+
+				windows++;
+				/* every-10th samples in (f, u]: ticks k = 3 mod 10, readable */
+				for (k = 3; k <= cur; k += 10) {
+					if (k > f && k <= u && k >= oldest) {
+						if (n_in++ == 0)
+							k0 = k;
+						sum_t += (double)k;
+					}
+				}
+				prev_ok = n_in > 0 && k0 >= 13 && k0 - 10 >= oldest;
+				rc = vs_history_aggregate(h, c10, from, to, &x, &span, &nr);
+				exp_n = n_in - (n_in > 0 && !prev_ok);
+				if (exp_n == 0) {
+					bad += rc != -ENODATA;
+				} else {
+					with_data++;
+					dropped += !prev_ok;
+					bad += rc != 0 || nr != exp_n || x != 1000.0 * (double)exp_n ||
+					    span != (int64_t)exp_n * 100 * MS ||
+					    x * 1e9 / (double)span != 10000.0;
+				}
+				/* the gauge keeps its first sample; same span */
+				rc = vs_history_aggregate(h, g10, from, to, &x, &span, &nr);
+				exp_span = (int64_t)(n_in - !prev_ok) * 100 * MS;
+				if (n_in == 0)
+					bad += rc != -ENODATA;
+				else
+					bad += rc != 0 || nr != n_in || x != sum_t / (double)n_in ||
+					    span != exp_span;
+				/* per tick: samples f+1..u that are readable */
+				k0 = f + 1 > oldest ? f + 1 : oldest;
+				n_in = u < cur ? (u >= k0 ? u - k0 + 1 : 0) : cur - k0 + 1;
+				n = n_in - (n_in > 0 && k0 - 1 < oldest);
+				rc = vs_history_aggregate(h, c1, from, to, &x, &span, &nr);
+				if (n == 0)
+					bad += rc != -ENODATA;
+				else
+					bad += rc != 0 || nr != n || x * 1e9 / (double)span != 1000.0;
+				if (bad && bad < 4 && windows < 100000) {
+					tap_diag("window (t%llu, t%llu] at tick %llu: rc %d n %llu span %lld "
+					    "x %g", (unsigned long long)f, (unsigned long long)u,
+					    (unsigned long long)cur, rc, (unsigned long long)nr,
+					    (long long)span, x);
+					windows = 100000;
+				}
+			}
+		}
+	}
+	tap_ok(bad == 0, "every-10th counter: rate exactly 10000/s in each of %llu windows with "
+	    "data (%llu of them after its predecessor left the ring), per-tick counter 1000/s, "
+	    "gauge means exact; -ENODATA when empty", (unsigned long long)with_data,
+	    (unsigned long long)dropped);
+	vs_history_destroy(&h);
+}
+
 /* ---- compression on realistic data ----------------------------------------------------- */
 
-enum { KIND_IDLE, KIND_VIF, KIND_MEM, KIND_NOISE };
+enum { KIND_IDLE, KIND_VIF, KIND_MEM, KIND_NOISE, KIND_STEADY, KIND_IDLE_GAUGE };
 
+/* Bytes per sample of series appended every stride-th tick, samples each. */
 static double
-s_bytes_per_sample(int kind, size_t series, uint32_t ticks)
+s_bytes_per_sample(int kind, size_t series, uint32_t samples, uint32_t stride)
 {
-	vs_history_t *h = s_new(series, ticks, series * ticks * 12);
+	uint32_t ticks = samples * stride;
+	vs_history_t *h = s_new(series, ticks, series * samples * 12);
 	vs_history_stats_t st;
 	int64_t mem[64];
 	size_t i;
@@ -676,16 +1050,24 @@ s_bytes_per_sample(int kind, size_t series, uint32_t ticks)
 
 	for (i = 0; i < series; i++) {
 		snprintf(m, sizeof(m), "m%zu", i);
-		vs_history_series_add(h, "dom1", m, "", kind == KIND_MEM ? VS_KIND_GAUGE :
-		    VS_KIND_COUNTER);
+		vs_history_series_add(h, "dom1", m, "", kind == KIND_MEM ||
+		    kind == KIND_IDLE_GAUGE ? VS_KIND_GAUGE : VS_KIND_COUNTER);
 		mem[i] = s_uniform(1 << 18, 16 << 20);
 	}
 	for (t = 1; t <= ticks; t++) {
 		vs_history_tick(h, T0 + t * 100 * MS);
+		if (t % stride != 0)
+			continue;
 		for (i = 0; i < series; i++) {
 			int64_t v = 0;
 
 			switch (kind) {
+			case KIND_STEADY:
+				v = 1000 + s_uniform(-50, 50);
+				break;
+			case KIND_IDLE_GAUGE:
+				v = mem[i];
+				break;
 			case KIND_VIF:
 				v = s_vif();
 				break;
@@ -709,10 +1091,16 @@ s_bytes_per_sample(int kind, size_t series, uint32_t ticks)
 static void
 test_compression(void)
 {
-	double idle = s_bytes_per_sample(KIND_IDLE, 32, 3000);
-	double vif = s_bytes_per_sample(KIND_VIF, 32, 3000);
-	double mem = s_bytes_per_sample(KIND_MEM, 32, 3000);
-	double noise = s_bytes_per_sample(KIND_NOISE, 4, 3000);
+	double idle = s_bytes_per_sample(KIND_IDLE, 32, 3000, 1);
+	double vif = s_bytes_per_sample(KIND_VIF, 32, 3000, 1);
+	double mem = s_bytes_per_sample(KIND_MEM, 32, 3000, 1);
+	double noise = s_bytes_per_sample(KIND_NOISE, 4, 3000, 1);
+	double steady = s_bytes_per_sample(KIND_STEADY, 32, 3000, 1);
+	double idle10 = s_bytes_per_sample(KIND_IDLE_GAUGE, 32, 3000, 10);
+	double steady10 = s_bytes_per_sample(KIND_STEADY, 32, 3000, 10);
+	double vif10 = s_bytes_per_sample(KIND_VIF, 32, 3000, 10);
+	double mem10 = s_bytes_per_sample(KIND_MEM, 32, 3000, 10);
+	double idlec10 = s_bytes_per_sample(KIND_IDLE, 32, 3000, 10);
 
 	tap_diag("bytes/sample, metadata included: idle counter %.3f, VIF 100 Mbit/s at 100 ms "
 	    "%.3f, memory gauge %.3f, random 64-bit %.3f", idle, vif, mem, noise);
@@ -720,6 +1108,20 @@ test_compression(void)
 	tap_ok(vif <= 3.5, "VIF counter: %.3f bytes/sample (<= 3.5)", vif);
 	tap_ok(mem <= 1.0, "memory gauge: %.3f bytes/sample (<= 1)", mem);
 	tap_ok(noise <= 11.5, "random 64-bit values: %.3f bytes/sample (<= 11.5)", noise);
+
+	/* Appended every 10th tick: one stride token per block, then the same as per tick. */
+	tap_diag("bytes/sample every 10th tick (per tick), metadata included: steady counter "
+	    "(1000 +- 50) %.3f (%.3f), idle gauge %.3f, idle counter %.3f (%.3f), VIF-like "
+	    "counter %.3f (%.3f), memory gauge %.3f (%.3f)", steady10, steady, idle10, idlec10,
+	    idle, vif10, vif, mem10, mem);
+	tap_ok(steady10 <= 3.0, "every 10th tick, steady counter: %.3f bytes/sample (<= 3)",
+	    steady10);
+	tap_ok(idle10 <= 1.0, "every 10th tick, idle gauge: %.3f bytes/sample (<= 1)", idle10);
+	tap_ok(idle10 <= 0.05 && idlec10 <= 0.05,
+	    "every 10th tick, runs still work: idle gauge %.3f, idle counter %.3f (<= 0.05)",
+	    idle10, idlec10);
+	tap_ok(vif10 <= vif + 0.1 && steady10 <= steady + 0.1 && mem10 <= mem + 0.1,
+	    "every 10th tick costs what every tick does, within 0.1 byte (a stride token a block)");
 }
 
 /* ---- speed (reported, not asserted: sanitizers and valgrind run this too) -------------- */
@@ -734,7 +1136,7 @@ s_now(void)
 }
 
 static void
-test_speed(void)
+s_speed(int stride)
 {
 	enum { SERIES = 2000, TICKS = 500, NOISE = 4096 };
 	static int64_t noise[NOISE];
@@ -751,8 +1153,10 @@ test_speed(void)
 		snprintf(m, sizeof(m), "m%d", i);
 		vs_history_series_add(h, "dom", m, "", VS_KIND_COUNTER);
 	}
-	for (t = 1; t <= TICKS; t++) {
+	for (t = 1; t <= TICKS * stride; t++) {
 		vs_history_tick(h, T0 + t * 10 * MS);
+		if (t % stride != 0)
+			continue;
 		t0 = s_now();
 		for (i = 0; i < SERIES; i++) {
 			int64_t v = i % 3 == 0 ? noise[(i + t) & (NOISE - 1)] : i % 3 == 1 ? 0 : i;
@@ -762,11 +1166,18 @@ test_speed(void)
 		spent += s_now() - t0;
 	}
 	vs_history_stats(h, &st);
-	tap_diag("append: %.1f ns each (%d series x %d ticks, 1/3 VIF-like, 1/3 idle, 1/3 flat); "
-	    "memory %zu bytes for %zu-byte arena", spent * 1e9 / (SERIES * TICKS), SERIES, TICKS,
-	    st.memory_bytes, st.arena_bytes);
+	tap_diag("append%s: %.1f ns each (%d series x %d ticks, 1/3 VIF-like, 1/3 idle, 1/3 flat); "
+	    "memory %zu bytes for %zu-byte arena", stride == 1 ? "" : " every 10th tick",
+	    spent * 1e9 / (SERIES * TICKS), SERIES, TICKS, st.memory_bytes, st.arena_bytes);
 	TAP_IS_INT(bad, 0, "speed run: all appends succeed");
 	vs_history_destroy(&h);
+}
+
+static void
+test_speed(void)
+{
+	s_speed(1);
+	s_speed(10);
 }
 
 /* ---- randomized check against an uncompressed model ------------------------------------ */
@@ -780,6 +1191,9 @@ struct mser {
 	int used, name, mode;
 	vs_kind_t kind;
 	int64_t state;
+	uint32_t stride, phase; /* appends in ticks t with t % stride == phase... */
+	uint32_t percent;       /* ...with this probability: the rest are missed ticks */
+	uint64_t pause_until;   /* and none before this tick */
 	struct msample *v;
 	size_t n, cap;
 };
@@ -795,7 +1209,7 @@ struct model {
 	int pool[64];           /* name -> id, -1 */
 	vs_point_t *pts;
 	int bad;
-	uint64_t checks, short_reads;
+	uint64_t checks, short_reads, appends, gapped;     /* gapped: appends after a gap */
 };
 
 #define MFAIL(md, ...) do { if ((md)->bad++ < 8) tap_diag(__VA_ARGS__); } while (0)
@@ -927,7 +1341,8 @@ s_mcheck(struct model *md, int id)
 		}
 	}
 
-	/* The same window, aggregated. */
+	/* The same window, aggregated. The span starts at the sample before the first one used,
+	 * if the history still has it: S[i - 1], since S is all it holds. */
 	{
 		double sum = 0, x = 0;
 		int64_t span = 0, t_start = 0, t_last = 0;
@@ -942,8 +1357,8 @@ s_mcheck(struct model *md, int id)
 			t_last = t;
 			if (first) {
 				first = 0;
-				if (S[i].tick - 1 >= oldest) {
-					t_start = md->times[S[i].tick - 1];
+				if (i > 0) {
+					t_start = md->times[S[i - 1].tick];
 				} else {
 					t_start = t;
 					if (s->kind == VS_KIND_COUNTER)
@@ -1022,12 +1437,26 @@ s_mappend(struct model *md, int id)
 		if (s->v == NULL)
 			exit(99);
 	}
+	md->appends++;
+	md->gapped += s->n > 0 && md->tick - s->v[s->n - 1].tick > 1;
 	s->v[s->n].tick = md->tick;
 	s->v[s->n++].value = v;
 	/* Now and then the sampler repeats itself: refused, and nothing changes. */
 	if (s_below(40) == 0 && vs_history_append(md->h, id, v ^ 1) != -EALREADY)
 		MFAIL(md, "second append id %d at tick %llu not refused", id,
 		    (unsigned long long)md->tick);
+}
+
+/* Every tick (half the series), every 2nd, 3rd or 10th; all tick or miss some at random. */
+static void
+s_mstride(struct mser *s)
+{
+	static const uint32_t strides[] = { 1, 1, 1, 1, 2, 3, 10, 10 };
+	static const uint32_t percents[] = { 100, 97, 97, 80 };
+
+	s->stride = strides[s_below(8)];
+	s->phase = (uint32_t)s_below(s->stride);
+	s->percent = s->mode == 4 ? 50 : percents[s_below(4)];
 }
 
 static void
@@ -1057,10 +1486,14 @@ s_madd(struct model *md)
 	s->mode = (int)s_below(5);
 	s->state = (int64_t)s_below(1 << 30);
 	s->n = 0;
+	s_mstride(s);
+	s->pause_until = 0;
 }
 
-/* Per tick, each series appends with a probability that depends on its kind of data; now
- * and then series come and go and one is checked in full (read, window, info, aggregate). */
+/* Per tick, each series appends if the tick is one of its stride, with a probability that
+ * depends on its kind of data; now and then a series changes its stride or pauses (for up to
+ * 1.5 rings), series come and go, and one is checked in full (read, window, info,
+ * aggregate). */
 static void
 test_model(const char *what, size_t max_series, uint32_t max_ticks, size_t blocks,
     uint32_t ticks, int exact, int must_evict)
@@ -1096,7 +1529,14 @@ test_model(const char *what, size_t max_series, uint32_t max_ticks, size_t block
 		for (i = 0; i < max_series; i++) {
 			struct mser *s = &md.ser[i];
 
-			if (s->used && s_below(100) < (s->mode == 4 ? 50u : 97u))
+			if (!s->used)
+				continue;
+			if (s_below(1000) == 0)
+				s_mstride(s);
+			if (s_below(2000) == 0)
+				s->pause_until = t + s_below(max_ticks * 3 / 2 + 1);
+			if (t >= s->pause_until && t % s->stride == s->phase &&
+			    s_below(100) < s->percent)
 				s_mappend(&md, (int)i);
 		}
 		id = (int)s_below(max_series + 2) - 1;
@@ -1123,10 +1563,13 @@ test_model(const char *what, size_t max_series, uint32_t max_ticks, size_t block
 	}
 	s_mcheck_all(&md);
 	vs_history_stats(md.h, &st);
-	tap_diag("model %s: %u ticks, %llu series checks, %llu reads short of the ring, "
-	    "%llu blocks evicted", what, ticks, (unsigned long long)md.checks,
-	    (unsigned long long)md.short_reads, (unsigned long long)st.evicted_blocks);
+	tap_diag("model %s: %u ticks, %llu appends (%llu after a gap), %llu series checks, "
+	    "%llu reads short of the ring, %llu blocks evicted", what, ticks,
+	    (unsigned long long)md.appends, (unsigned long long)md.gapped,
+	    (unsigned long long)md.checks, (unsigned long long)md.short_reads,
+	    (unsigned long long)st.evicted_blocks);
 	tap_ok(md.bad == 0, "model check (%s): history agrees with an uncompressed model", what);
+	tap_ok(md.gapped > md.appends / 10, "model check (%s) did exercise gaps", what);
 	if (must_evict)
 		tap_ok(st.evicted_blocks > 0 && md.short_reads > 0,
 		    "model check (%s) did exercise eviction", what);
@@ -1150,15 +1593,19 @@ main(void)
 	test_eviction();
 	test_tick_ring();
 	test_delete_reuse();
+	test_strided();
+	test_stride_edges();
+	test_stride_retention();
 	test_aggregate();
+	test_aggregate_strided();
 	test_compression();
 	test_speed();
 	/* Ring-bound: the arena never wraps, so retention is exactly the tick ring. */
 	test_model("ring-bound", 16, 200, 16 * 3000 + 16, 3000, 1, 0);
 	/* Arena-bound: 24 blocks for 16 series, eviction all the time. */
 	test_model("arena-bound", 16, 400, 24, 3000, 0, 1);
-	/* Both bounds at work. */
-	test_model("mixed", 16, 300, 96, 3000, 0, 1);
+	/* Both bounds at work (with gaps costing no blocks, 48 blocks are what it takes). */
+	test_model("mixed", 16, 300, 48, 3000, 0, 1);
 	/* One-tick ring, as many blocks as series. */
 	test_model("tiny", 4, 1, 4, 1000, 0, 0);
 	return tap_done();
