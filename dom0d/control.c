@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -22,6 +24,7 @@ struct vs_control {
 	void *sock;
 	vs_control_ctx_t *ctx;
 	char ipc_path[512];
+	int bound;
 };
 
 /* ---- building replies ------------------------------------------------------------- */
@@ -160,7 +163,7 @@ s_read_one(void *arg, int id, const vs_series_info_t *info)
 	struct read_ctx *rc = arg;
 	Vsctl__Reading *r;
 	double agg = 0;
-	int64_t span = 0;
+	int64_t span = 0, from, to;
 	uint64_t n = 0;
 
 	if (!s_match(info->entity, rc->req->entity, rc->req->n_entity) ||
@@ -187,7 +190,17 @@ s_read_one(void *arg, int id, const vs_series_info_t *info)
 		r->value = (double)info->last_value;
 	if (vs_history_tick_time(rc->ctx->history, info->last_tick, &r->time_ns) < 0)
 		r->time_ns = 0;
-	if (vs_history_aggregate(rc->ctx->history, id, rc->from, rc->to, &agg, &span, &n) == 0) {
+	from = rc->from;
+	to = rc->to;
+	if (rc->req->window_ns == 0) {
+		/* the series' own latest sample: a series sampled every 10th tick has none in
+		 * the last tick most of the time */
+		to = r->time_ns;
+		if (info->last_tick < 2 ||
+		    vs_history_tick_time(rc->ctx->history, info->last_tick - 1, &from) < 0)
+			from = to - 1;
+	}
+	if (vs_history_aggregate(rc->ctx->history, id, from, to, &agg, &span, &n) == 0) {
 		if (info->kind == VS_KIND_COUNTER)
 			r->rate = span > 0 ? agg * 1e9 / (double)span : 0;
 		else
@@ -216,12 +229,7 @@ s_read(vs_control_ctx_t *ctx, const Vsctl__ReadReq *req, Vsctl__Readings *out,
 		return 0;      /* nothing sampled yet: an empty answer, not an error */
 	}
 	rc->to = now;
-	if (req->window_ns > 0)
-		rc->from = now - req->window_ns;
-	else if (cur > 1 && vs_history_tick_time(h, cur - 1, &rc->from) == 0)
-		;       /* the last tick alone: (time of tick cur-1, now] */
-	else
-		rc->from = now - 1;
+	rc->from = now - req->window_ns;       /* window 0: per series, in s_read_one */
 	vs_history_series_foreach(h, s_read_one, rc);
 	rc->rd_p = calloc(rc->n + 1, sizeof(*rc->rd_p));
 	if (rc->rd_p == NULL) {
@@ -429,10 +437,28 @@ s_prepare_ipc(vs_control_t *self, const char *endpoint, char *err, size_t errlen
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
 			return -errno;
 		}
+	}
+	/* libzmq unlinks whatever is at the path before binding: make sure no live vscoped
+	 * answers there, or we would silently steal its endpoint */
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (strlen(path) < sizeof(sa.sun_path) && fd >= 0) {
+			memcpy(sa.sun_path, path, strlen(path) + 1);
+			if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+				close(fd);
+				snprintf(err, errlen, "%s is in use: another vscoped answers there",
+				    endpoint);
+				return -EADDRINUSE;
+			}
+		}
+		if (fd >= 0)
+			close(fd);
 	}
 	return 0;
 }
@@ -475,6 +501,7 @@ vs_control_new(void *zctx, const char *endpoint, vs_control_ctx_t *ctx, char *er
 		goto fail;
 	}
 	umask(old);
+	self->bound = 1;
 	return self;
 fail:
 	vs_control_destroy(&self);
@@ -490,7 +517,7 @@ vs_control_destroy(vs_control_t **self_p)
 		return;
 	if (self->sock)
 		zmq_close(self->sock);
-	if (self->ipc_path[0])
+	if (self->ipc_path[0] && self->bound)
 		unlink(self->ipc_path);
 	free(self);
 	*self_p = NULL;

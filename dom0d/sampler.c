@@ -187,6 +187,12 @@ resolve:
 	return 0;
 }
 
+void
+vs_sampler_detach_hv(vs_sampler_t *self)
+{
+	self->hv = NULL;
+}
+
 int
 vs_sampler_set_hv(vs_sampler_t *self, vs_hv_t *hv)
 {

@@ -45,6 +45,9 @@ void vs_sampler_destroy(vs_sampler_t **self_p);
 
 /* Borrows hv (NULL to detach after a failure) and re-lists its domains. */
 int vs_sampler_set_hv(vs_sampler_t *self, vs_hv_t *hv);
+/* Stops using the backend (it failed) but keeps the inventory and its history as they are,
+ * so a hypervisor restart does not wipe what was recorded; the next set_hv re-lists. */
+void vs_sampler_detach_hv(vs_sampler_t *self);
 /* Re-lists domains from the backend and re-resolves VIFs. 0 or -errno (backend failed). */
 int vs_sampler_refresh_inventory(vs_sampler_t *self);
 /* Call when the links fd is readable. */

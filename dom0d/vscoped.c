@@ -47,8 +47,14 @@ typedef struct daemon {
 	int hv_changed;
 	int timer_fd;
 	int64_t next_conns;
+	int64_t next_relist;            /* safety net for backends that miss an event */
+	int64_t next_errlog;
+	uint64_t logged_vif_errors, logged_hv_errors;
 	int pid_fd;
+	int debug;                      /* -d: survives reloads */
 } daemon_t;
+
+#define RELIST_NS (30 * VS_NS_PER_SEC)
 
 static void
 s_usage(FILE *f)
@@ -116,6 +122,46 @@ s_override(daemon_t *d, const char *key, const char *value)
 	return 0;
 }
 
+/* Forks into the background; the parent waits until the child says start-up is over (or
+ * dies), and exits with the child's start-up status, so an init script sees failures. */
+static int
+s_daemonize(int *ready_fd)
+{
+	int p[2];
+	pid_t pid;
+	unsigned char status;
+
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &status, 1) != 1)
+			_exit(1);
+		_exit(status);
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		return -1;
+	if (chdir("/") < 0)
+		return -1;
+	{
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+	}
+	*ready_fd = p[1];
+	return 0;
+}
+
 static int
 s_pidfile(daemon_t *d)
 {
@@ -158,9 +204,9 @@ static void
 s_hv_disconnect(daemon_t *d, const char *why)
 {
 	snprintf(d->ctx.hv_error, sizeof(d->ctx.hv_error), "%s", why);
+	vs_sampler_detach_hv(d->sampler);
 	vs_hv_destroy(&d->hv);
 	d->hv_connected = 0;
-	vs_sampler_set_hv(d->sampler, NULL);
 	d->hv_retry_at = vs_mono_ns() + d->hv_backoff;
 	vs_warn("hypervisor: %s; retrying in %lld s", why,
 	    (long long)(d->hv_backoff / VS_NS_PER_SEC));
@@ -182,6 +228,8 @@ s_hv_connect(daemon_t *d)
 			return;
 		}
 	}
+	/* name the backend in replies even while it cannot connect */
+	snprintf(d->ctx.hv_name, sizeof(d->ctx.hv_name), "%s", d->hv->ops->name);
 	rc = vs_hv_open(d->hv);
 	if (rc < 0) {
 		s_hv_disconnect(d, vs_hv_error(d->hv));
@@ -227,7 +275,11 @@ s_reload_conf(daemon_t *d)
 		vs_err("reload: %s; keeping the running configuration", err);
 		return;
 	}
-	vs_log_set_level(n.log_level);
+	vs_log_set_level(d->debug ? VS_LOG_DEBUG : n.log_level);
+	if (strcmp(n.pidfile, d->conf.pidfile) || n.use_syslog != d->conf.use_syslog ||
+	    n.host_metrics != d->conf.host_metrics || n.conn_metrics != d->conf.conn_metrics)
+		vs_warn("reload: pidfile, log, host-metrics and connection-metrics take effect "
+		    "at the next start");
 	if (n.interval_ns != d->conf.interval_ns || n.history_ns != d->conf.history_ns ||
 	    n.domain_interval_ns != d->conf.domain_interval_ns ||
 	    n.host_interval_ns != d->conf.host_interval_ns ||
@@ -244,6 +296,9 @@ s_reload_conf(daemon_t *d)
 	n.max_series = d->conf.max_series;
 	snprintf(n.control, sizeof(n.control), "%s", d->conf.control);
 	snprintf(n.pidfile, sizeof(n.pidfile), "%s", d->conf.pidfile);
+	n.use_syslog = d->conf.use_syslog;
+	n.host_metrics = d->conf.host_metrics;
+	n.conn_metrics = d->conf.conn_metrics;
 	if (strcmp(n.hypervisor, d->conf.hypervisor)) {
 		d->conf = n;
 		vs_notice("reload: hypervisor is now %s", n.hypervisor);
@@ -256,11 +311,67 @@ s_reload_conf(daemon_t *d)
 	vs_notice("configuration reloaded from %s", d->conf_path);
 }
 
+/* Tells the parent of a daemonizing vscoped that start-up is over: it exits with status. */
+static void
+s_ready(int *ready_fd, int status)
+{
+	unsigned char c = (unsigned char)status;
+
+	if (*ready_fd < 0)
+		return;
+	if (write(*ready_fd, &c, 1) != 1)
+		vs_warn("cannot tell the parent process that start-up is over");
+	close(*ready_fd);
+	*ready_fd = -1;
+}
+
+/* Sampling errors are counted every tick and logged at most once a minute. */
+static void
+s_log_errors(daemon_t *d)
+{
+	const vs_sampler_stats_t *st = vs_sampler_stats(d->sampler);
+
+	if (vs_mono_ns() < d->next_errlog)
+		return;
+	if (st->vif_dump_errors != d->logged_vif_errors)
+		vs_warn("%llu VIF counter dumps failed since the last report",
+		    (unsigned long long)(st->vif_dump_errors - d->logged_vif_errors));
+	if (st->hv_errors != d->logged_hv_errors)
+		vs_warn("%llu domain counter reads failed since the last report (%s)",
+		    (unsigned long long)(st->hv_errors - d->logged_hv_errors),
+		    d->hv ? vs_hv_error(d->hv) : "no hypervisor");
+	d->logged_vif_errors = st->vif_dump_errors;
+	d->logged_hv_errors = st->hv_errors;
+	d->next_errlog = vs_mono_ns() + 60 * VS_NS_PER_SEC;
+}
+
+static void
+s_tick(daemon_t *d)
+{
+	uint64_t expirations = 0;
+
+	if (read(d->timer_fd, &expirations, sizeof(expirations)) != sizeof(expirations))
+		return;
+	if (expirations > 1)
+		d->ctx.overruns += expirations - 1;
+	vs_sampler_tick(d->sampler, vs_now_ns());
+	d->ctx.ticks++;
+	if (d->conf.conn_metrics && vs_mono_ns() >= d->next_conns) {
+		vs_sampler_conns(d->sampler);
+		d->next_conns = vs_mono_ns() + d->conf.conn_interval_ns;
+	}
+	d->ctx.ncpus = vs_sampler_ncpus(d->sampler);
+	d->ctx.mem_kib = vs_sampler_mem_kib(d->sampler);
+	d->ctx.refused_series = vs_sampler_graph(d->sampler)->refused_series;
+	s_log_errors(d);
+}
+
 static int
-s_run(daemon_t *d)
+s_run(daemon_t *d, int *ready_fd)
 {
 	char err[512];
 	vs_sampler_config_t sc;
+	int rc = 0;
 
 	d->zctx = zmq_ctx_new();
 	memset(&sc, 0, sizeof(sc));
@@ -297,13 +408,15 @@ s_run(daemon_t *d)
 	}
 	d->hv_backoff = VS_NS_PER_SEC;
 	s_hv_connect(d);
+	d->next_relist = vs_mono_ns() + RELIST_NS;
 	vs_notice("vscoped %s started: control %s, interval %lld ms, history %lld s",
 	    PACKAGE_VERSION, d->conf.control, (long long)(d->conf.interval_ns / VS_NS_PER_MSEC),
 	    (long long)(d->conf.history_ns / VS_NS_PER_SEC));
+	s_ready(ready_fd, 0);
 
 	while (!s_stop) {
 		zmq_pollitem_t items[4];
-		int n = 0, hv_fd = -1, timeout_ms = 1000, rc;
+		int n = 0, hv_fd = -1, timeout_ms = 1000, prc;
 		int64_t now = vs_mono_ns();
 
 		items[n++] = (zmq_pollitem_t){ vs_control_socket(d->control), 0, ZMQ_POLLIN, 0 };
@@ -315,9 +428,10 @@ s_run(daemon_t *d)
 			int64_t wait = (d->hv_retry_at - now) / VS_NS_PER_MSEC;
 			timeout_ms = wait < 0 ? 0 : wait < 1000 ? (int)wait : 1000;
 		}
-		rc = zmq_poll(items, n, timeout_ms);
-		if (rc < 0 && errno != EINTR) {
+		prc = zmq_poll(items, n, timeout_ms);
+		if (prc < 0 && errno != EINTR) {
 			vs_err("zmq_poll: %s", zmq_strerror(errno));
+			rc = 1;
 			break;
 		}
 		if (s_reload) {
@@ -325,33 +439,17 @@ s_run(daemon_t *d)
 			s_reload_conf(d);
 			continue;
 		}
-		if (rc <= 0) {
-			if (!d->hv_connected && vs_mono_ns() >= d->hv_retry_at)
-				s_hv_connect(d);
-			continue;
-		}
-		if (items[1].revents & ZMQ_POLLIN) {
-			uint64_t expirations = 0;
-
-			if (read(d->timer_fd, &expirations, sizeof(expirations)) == sizeof(expirations)) {
-				if (expirations > 1)
-					d->ctx.overruns += expirations - 1;
-				vs_sampler_tick(d->sampler, vs_now_ns());
-				d->ctx.ticks++;
-				if (d->conf.conn_metrics && vs_mono_ns() >= d->next_conns) {
-					vs_sampler_conns(d->sampler);
-					d->next_conns = vs_mono_ns() + d->conf.conn_interval_ns;
-				}
-				d->ctx.ncpus = vs_sampler_ncpus(d->sampler);
-				d->ctx.mem_kib = vs_sampler_mem_kib(d->sampler);
-				d->ctx.refused_series = vs_sampler_graph(d->sampler)->refused_series;
-			}
-		}
-		if (items[2].revents & ZMQ_POLLIN)
+		if (prc > 0 && (items[1].revents & ZMQ_POLLIN))
+			s_tick(d);
+		if (prc > 0 && (items[2].revents & ZMQ_POLLIN))
 			vs_sampler_links_event(d->sampler);
-		if (n > 3 && (items[3].revents & ZMQ_POLLIN)) {
+		if (prc > 0 && n > 3 && (items[3].revents & ZMQ_POLLIN)) {
 			if (d->hv->ops->dispatch(d->hv, s_hv_event, d) < 0)
 				s_hv_disconnect(d, vs_hv_error(d->hv));
+		}
+		if (d->hv_connected && vs_mono_ns() >= d->next_relist) {
+			d->hv_changed = 1;
+			d->next_relist = vs_mono_ns() + RELIST_NS;
 		}
 		if (d->hv_changed && d->hv_connected) {
 			d->hv_changed = 0;
@@ -365,11 +463,11 @@ s_run(daemon_t *d)
 		}
 		if (!d->hv_connected && vs_mono_ns() >= d->hv_retry_at)
 			s_hv_connect(d);
-		if (items[0].revents & ZMQ_POLLIN)
+		if (prc > 0 && (items[0].revents & ZMQ_POLLIN))
 			vs_control_process(d->control);
 	}
 	vs_notice("vscoped exiting");
-	return 0;
+	return rc;
 }
 
 static void
@@ -406,7 +504,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	daemon_t d;
-	int check = 0, foreground = 0, to_stderr = 0, debug = 0, opt, rc;
+	int check = 0, foreground = 0, to_stderr = 0, debug = 0, opt, rc, ready_fd = -1;
 	char err[512];
 	struct sigaction sa;
 
@@ -440,6 +538,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "vscoped: %s\n", err);
 		return 1;
 	}
+	{
+		vs_hv_t *probe = vs_hv_new(d.conf.hypervisor, err, sizeof(err));
+
+		if (probe == NULL) {
+			fprintf(stderr, "vscoped: hypervisor %s: %s\n", d.conf.hypervisor, err);
+			return 1;
+		}
+		vs_hv_destroy(&probe);
+	}
+	d.debug = debug;
 	if (check) {
 		printf("vscoped: configuration OK (%s%s)\n", d.conf_path,
 		    access(d.conf_path, F_OK) == 0 ? "" : ": not present, defaults used");
@@ -449,10 +557,8 @@ main(int argc, char **argv)
 		d.conf.use_syslog = d.conf.use_syslog && !to_stderr && !foreground;
 	vs_log_open("vscoped", d.conf.use_syslog, debug ? VS_LOG_DEBUG : d.conf.log_level);
 
-	if (!foreground && daemon(0, 0) < 0) {
-		vs_err("daemon: %s", strerror(errno));
+	if (!foreground && s_daemonize(&ready_fd) < 0)
 		return 1;
-	}
 	if (s_pidfile(&d) < 0)
 		return 1;
 	memset(&sa, 0, sizeof(sa));
@@ -463,7 +569,8 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	rc = s_run(&d);
+	rc = s_run(&d, &ready_fd);
+	s_ready(&ready_fd, rc ? rc : 1);         /* failed before it was ready */
 	s_cleanup(&d);
 	return rc;
 }
