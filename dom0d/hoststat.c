@@ -1,5 +1,7 @@
 #include "hoststat.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -377,6 +379,9 @@ vs_hoststat_read(vs_hoststat_t *self, vs_hoststat_fn fn, void *arg)
 		ssize_t n = s_load(self, f);
 
 		if (n < 0) {
+			if (!self->reported[f]++)
+				vs_warn("host metrics: cannot read %s: %s (reported once)", s_files[f],
+				    strerror((int)-n));
 			rc = (int)n;
 			continue;
 		}

@@ -114,8 +114,10 @@ s_load_conf(daemon_t *d, vs_dconf_t *c, char *err, size_t errlen)
 static int
 s_override(daemon_t *d, const char *key, const char *value)
 {
-	if (d->n_overrides == 16 || strlen(value) >= sizeof(d->overrides[0][1]))
-		return -1;
+	if (d->n_overrides == 16 || strlen(value) >= sizeof(d->overrides[0][1])) {
+		fprintf(stderr, "vscoped: --%s: value too long or too many options\n", key);
+		exit(2);
+	}
 	snprintf(d->overrides[d->n_overrides][0], sizeof(d->overrides[0][0]), "%s", key);
 	snprintf(d->overrides[d->n_overrides][1], sizeof(d->overrides[0][1]), "%s", value);
 	d->n_overrides++;

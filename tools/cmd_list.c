@@ -59,6 +59,14 @@ s_print_json(const Vsctl__Inventory *inv, const Vsctl__Domain **doms, const bool
 		json_object_object_add(host, "simulated", json_object_new_boolean(h->simulated));
 		json_object_object_add(host, "interval_ms",
 		    json_object_new_int64((h->interval_ns + 500000) / 1000000));
+		/* null while the backend is connected, else why it is not */
+		json_object_object_add(host, "hv_error", h->hv_error && h->hv_error[0] ?
+		    json_object_new_string(h->hv_error) : NULL);
+		json_object_object_add(host, "series", json_object_new_int64((int64_t)h->series));
+		json_object_object_add(host, "dropped_series",
+		    json_object_new_int64((int64_t)h->dropped_series));
+		json_object_object_add(host, "ticks", json_object_new_int64((int64_t)h->ticks));
+		json_object_object_add(host, "overruns", json_object_new_int64((int64_t)h->overruns));
 	}
 	json_object_object_add(root, "host", host);
 	for (size_t i = 0; i < inv->n_domains; i++)
