@@ -19,6 +19,9 @@
 #include <linux/if_link.h>
 #include <linux/if_packet.h>
 #include <linux/rtnetlink.h>
+
+/* the kernel's NLMSG_OK compares the int length with a u32 (clang warns in the macro) */
+#pragma GCC diagnostic ignored "-Wsign-compare"
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>

@@ -10,6 +10,9 @@
 #include <unistd.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+
+/* the kernel's NLMSG_OK compares the int length with a u32 (clang warns in the macro) */
+#pragma GCC diagnostic ignored "-Wsign-compare"
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>

@@ -210,7 +210,8 @@ s_hv_disconnect(daemon_t *d, const char *why)
 	vs_hv_destroy(&d->hv);
 	d->hv_connected = 0;
 	d->hv_retry_at = vs_mono_ns() + d->hv_backoff;
-	vs_warn("hypervisor: %s; retrying in %lld s", why,
+	/* why may point into the handle just destroyed: log the copy */
+	vs_warn("hypervisor: %s; retrying in %lld s", d->ctx.hv_error,
 	    (long long)(d->hv_backoff / VS_NS_PER_SEC));
 	d->hv_backoff *= 2;
 	if (d->hv_backoff > d->conf.retry_max_ns)

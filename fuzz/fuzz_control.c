@@ -4,6 +4,7 @@
  * real history and inventory.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

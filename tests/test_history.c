@@ -1291,6 +1291,8 @@ s_mcheck(struct model *md, int id)
 	}
 	k = (size_t)r;
 	md->short_reads += k < s->n - lo;
+	if (k == 0)
+		return;
 	S = s->v + s->n - k;    /* what the history still holds: the newest k */
 	for (i = 0; i < k; i++) {
 		if (md->pts[i].value != S[i].value || md->pts[i].t_ns != md->times[S[i].tick]) {
