@@ -178,8 +178,8 @@ make_topology(const char *xml)
 	fclose(x);
 	if (sh("ip link set lo up && ip -batch %s", path) != 0)
 		return -1;
-	return sh("ip -n %s -batch - </dev/null; for i in $(seq 1 %d); do echo \"link set g$i up\"; done "
-	    "| ip -n %s -batch -", guest_ns, n_vifs, guest_ns);
+	return sh("for i in $(seq 1 %d); do echo \"link set g$i up\"; done "
+	    "| nsenter --net=/run/netns/%s ip -batch -", n_vifs, guest_ns);
 }
 
 /* Packet sockets on both ends of every VIF, to make the counters move like real traffic. */

@@ -97,12 +97,14 @@ main(void)
 	/* a private network namespace plays Dom0, with its own /sys to read counters from */
 	if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
 		tap_skip_all("cannot create a network namespace");
-	if (sh("mount --make-rprivate / && mount -t sysfs sysfs /sys") != 0)
+	/* /sys is a mount point everywhere, / is not in a chroot */
+	if (sh("mount --make-rslave /sys && mount -t sysfs sysfs /sys") != 0)
 		tap_skip_all("cannot mount a private /sys");
 	snprintf(guest_ns, sizeof(guest_ns), "vstest%d", (int)getpid());
 	if (sh("ip link set lo up && ip link add vif7.0 type veth peer name guest7 && "
 	    "ip netns add %s && ip link set guest7 netns %s && "
-	    "ip -n %s link set guest7 up && ip -n %s addr add 192.0.2.2/24 dev guest7 && "
+	    "nsenter --net=/run/netns/%s ip link set guest7 up && "
+	    "nsenter --net=/run/netns/%s ip addr add 192.0.2.2/24 dev guest7 && "
 	    "ip link set vif7.0 up && ip addr add 192.0.2.1/24 dev vif7.0",
 	    guest_ns, guest_ns, guest_ns, guest_ns) != 0) {
 		sh("ip netns del %s 2>/dev/null", guest_ns);
@@ -119,7 +121,7 @@ main(void)
 	tap_ok(ifindex > 0, "vif7.0 is in the link cache (ifindex %d)", ifindex);
 
 	/* traffic across the pair: what the "guest" sends arrives on vif7.0's rx */
-	sh("ip netns exec %s ping -q -c 20 -i 0.01 -s 1000 192.0.2.1 >/dev/null 2>&1 || true", guest_ns);
+	sh("nsenter --net=/run/netns/%s ping -q -c 20 -i 0.01 -s 1000 192.0.2.1 >/dev/null 2>&1 || true", guest_ns);
 	memset(&s, 0, sizeof(s));
 	s.ifindex = ifindex;
 	rc = vs_vifstat_dump(vs, on_stats, &s);
