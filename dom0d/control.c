@@ -66,6 +66,7 @@ struct inv_bufs {
 	Vsctl__Domain **dom_p;
 	Vsctl__Vif *vifs;
 	Vsctl__Vif **vif_p;
+	char (*state)[2];       /* per domain: xl's state letter as a string */
 };
 
 static int
@@ -84,19 +85,19 @@ s_inventory(const vs_control_ctx_t *ctx, Vsctl__Inventory *inv, struct inv_bufs 
 	b->dom_p = calloc(nd + 1, sizeof(*b->dom_p));
 	b->vifs = calloc(nv + 1, sizeof(*b->vifs));
 	b->vif_p = calloc(nv + 1, sizeof(*b->vif_p));
-	if (!b->doms || !b->dom_p || !b->vifs || !b->vif_p)
+	b->state = calloc(nd + 1, sizeof(*b->state));
+	if (!b->doms || !b->dom_p || !b->vifs || !b->vif_p || !b->state)
 		return -ENOMEM;
 	for (size_t i = 0; i < nd; i++) {
 		const vs_gdom_t *gd = &g->doms[i];
 		Vsctl__Domain *d = &b->doms[i];
-		static char state[VS_DOM_SHUTOFF + 1][2];
 
 		vsctl__domain__init(d);
 		d->id = gd->dom.id;
 		d->name = s_str(gd->dom.name);
 		d->uuid = s_str(gd->dom.uuid);
-		state[gd->dom.state][0] = vs_dom_state_char(gd->dom.state);
-		d->state = state[gd->dom.state];
+		b->state[i][0] = vs_dom_state_char(gd->dom.state);
+		d->state = b->state[i];
 		d->mem_kib = gd->dom.mem_kib;
 		d->maxmem_kib = gd->dom.maxmem_kib;
 		d->vcpus = gd->dom.vcpus;
@@ -128,6 +129,7 @@ s_inv_free(struct inv_bufs *b)
 	free(b->dom_p);
 	free(b->vifs);
 	free(b->vif_p);
+	free(b->state);
 }
 
 struct read_ctx {

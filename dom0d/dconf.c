@@ -82,8 +82,15 @@ vs_dconf_set(vs_dconf_t *c, const char *key, const char *v, char *err, size_t er
 		return s_string(c->hypervisor, sizeof(c->hypervisor), v, key, err, errlen);
 	}
 	if (!strcmp(key, "control")) {
-		if (strncmp(v, "ipc://", 6) && strncmp(v, "tcp://", 6)) {
-			snprintf(err, errlen, "control: expected an ipc:// or tcp:// endpoint");
+		if (!strncmp(v, "tcp://", 6)) {
+			/* everything arriving over the network must come from an authenticated
+			 * peer; CURVE keys arrive with vmasterd, until then only local sockets */
+			snprintf(err, errlen, "control: tcp:// endpoints are refused until they can "
+			    "be CURVE-authenticated; use an ipc:// path");
+			return -EPROTONOSUPPORT;
+		}
+		if (strncmp(v, "ipc://", 6)) {
+			snprintf(err, errlen, "control: expected an ipc:// endpoint");
 			return -EINVAL;
 		}
 		return s_string(c->control, sizeof(c->control), v, key, err, errlen);

@@ -62,6 +62,7 @@ main(void)
 		{ "interval = 500us\n", "vscoped.conf:1: interval: 500us is out of range" },
 		{ "hypervisor = vmware\n", "vscoped.conf:1: hypervisor: expected" },
 		{ "control = http://x\n", "vscoped.conf:1: control:" },
+		{ "control = tcp://127.0.0.1:5555\n", "vscoped.conf:1: control: tcp:// endpoints are refused" },
 		{ "just words\n", "vscoped.conf:1: expected \"key = value\"" },
 		{ " = 5\n", "vscoped.conf:1: missing key" },
 		{ "Interval = 5ms\n", "vscoped.conf:1: bad key" },
