@@ -1,5 +1,6 @@
 #include "vifname.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -40,4 +41,15 @@ vs_vifname_parse(const char *name, uint32_t *domid_r, uint32_t *devid_r)
 	*domid_r = dom;
 	*devid_r = dev;
 	return 0;
+}
+
+int
+vs_mac_valid(const char *s)
+{
+	if (s == NULL)
+		return 0;
+	for (int i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return 0;
+	return s[17] == '\0';
 }

@@ -8,4 +8,8 @@
  * including "vif", "vif1", "vif1.", "vifx.0", "vif1.0x", leading zeros and overflow. */
 int vs_vifname_parse(const char *name, uint32_t *domid_r, uint32_t *devid_r);
 
+/* 1 for a MAC address written "aa:bb:cc:dd:ee:ff" (either case), 0 for anything else;
+ * for addresses read from xenstore or a domain's XML before they are used. */
+int vs_mac_valid(const char *s);
+
 #endif

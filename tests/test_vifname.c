@@ -26,5 +26,9 @@ main(void)
 			tap_ok(rc < 0 && dom == 999, "\"%s\" is not a VIF name", t[i].name);
 	}
 	tap_ok(vs_vifname_parse(NULL, NULL, NULL) < 0, "NULL is refused");
+	tap_ok(vs_mac_valid("00:16:3e:0A:ff:01"), "a MAC in either case is valid");
+	tap_ok(!vs_mac_valid("00:16:3e:0a:ff:0") && !vs_mac_valid("00:16:3e:0a:ff:011") &&
+	    !vs_mac_valid("00-16-3e-0a-ff-01") && !vs_mac_valid("00:16:3e:0a:ff:g1") &&
+	    !vs_mac_valid("") && !vs_mac_valid(NULL), "short, long, dashed, non-hex, empty, NULL MACs are not");
 	return tap_done();
 }

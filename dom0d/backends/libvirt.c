@@ -31,6 +31,7 @@
 
 #include "hv.h"
 #include "backends/backends.h"
+#include "vifname.h"
 #include "log.h"
 
 #include <libvirt/libvirt.h>
@@ -505,16 +506,6 @@ s_ids_del(struct s_lv *lv, struct s_uuidid *e)
 
 /* ---- domain XML ----------------------------------------------------------------------- */
 
-static int
-s_mac_ok(const char *s)
-{
-	for (int i = 0; i < 17; i++) {
-		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
-			return 0;
-	}
-	return s[17] == '\0';
-}
-
 static xmlNodePtr
 s_child(xmlNodePtr n, const char *name)
 {
@@ -587,7 +578,7 @@ s_parse_vifs(const char *xml, vs_dom_t *d, int simulated)
 		v->devid = (uint32_t)i;
 		v->mac[0] = '\0';
 		if ((m = s_child(ifc, "mac")) && (mac = xmlGetProp(m, BAD_CAST "address")) &&
-		    s_mac_ok((const char *)mac)) {
+		    vs_mac_valid((const char *)mac)) {
 			for (int k = 0; k < 17; k++)
 				v->mac[k] = (char)tolower(mac[k]);
 			v->mac[17] = '\0';

@@ -29,6 +29,7 @@
 #include <xenstore.h>
 
 #include "hv.h"
+#include "vifname.h"
 
 /* The domain info array starts with room for S_INFO_CAP0 domains and doubles when full;
  * each hypercall asks for at most S_BATCH_MAX (libxl's batch; 112 KiB of bounce buffer,
@@ -243,16 +244,6 @@ s_valid_ifname(const char *s)
 	return true;
 }
 
-static bool
-s_valid_mac(const char *s)
-{
-	for (int i = 0; i < 17; i++) {
-		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
-			return false;
-	}
-	return s[17] == '\0';
-}
-
 static int
 s_parse_u32(const char *s, uint32_t *v_r)
 {
@@ -306,7 +297,7 @@ s_read_vifs(s_xen_t *x, vs_dom_t *d)
 		else
 			snprintf(v->ifname, sizeof(v->ifname), "vif%u.%u", d->id, devid);
 		snprintf(path, sizeof(path), S_VIF_ROOT "/%u/%u/mac", d->id, devid);
-		if (s_xs_read(x, path, val, sizeof(val)) == 0 && s_valid_mac(val)) {
+		if (s_xs_read(x, path, val, sizeof(val)) == 0 && vs_mac_valid(val)) {
 			for (int k = 0; val[k]; k++)
 				v->mac[k] = (char)tolower((unsigned char)val[k]);
 		}
