@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,9 @@ struct vs_hoststat {
 	int mem_slot0, vm_slot0;
 	struct disk disks[MAX_DISKS];
 	int n_disks;
-	char name[NAME_LEN * 2];
+	/* metric names by slot, formatted the first time a slot is seen: the reads run every
+	 * host interval and should not printf dozens of names each time */
+	char (*names)[NAME_LEN * 2];
 };
 
 static int
@@ -86,7 +89,10 @@ vs_hoststat_new(const char *procdir)
 	if (self == NULL)
 		return NULL;
 	self->buf = malloc(BUF_SIZE);
-	if (self->buf == NULL) {
+	self->names = calloc(VS_HOSTSTAT_MAX_SLOTS, sizeof(*self->names));
+	if (self->buf == NULL || self->names == NULL) {
+		free(self->buf);
+		free(self->names);
 		free(self);
 		return NULL;
 	}
@@ -97,6 +103,7 @@ vs_hoststat_new(const char *procdir)
 	}
 	if (!any) {
 		free(self->buf);
+		free(self->names);
 		free(self);
 		errno = ENOENT;
 		return NULL;
@@ -125,6 +132,7 @@ vs_hoststat_destroy(vs_hoststat_t **self_p)
 		if (self->fd[i] >= 0)
 			close(self->fd[i]);
 	free(self->buf);
+	free(self->names);
 	free(self);
 	*self_p = NULL;
 }
@@ -161,6 +169,22 @@ s_u64(const char **p)
 	return v;
 }
 
+/* The name of slot, formatted from fmt only the first time. */
+static const char * __attribute__((format(printf, 3, 4)))
+s_name(vs_hoststat_t *self, int slot, const char *fmt, ...)
+{
+	char *n = self->names[slot];
+
+	if (n[0] == '\0') {
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(n, sizeof(self->names[0]), fmt, ap);
+		va_end(ap);
+	}
+	return n;
+}
+
 static void
 s_emit(vs_hoststat_t *self, vs_hoststat_fn fn, void *arg, int slot, const char *metric,
     const char *unit, vs_kind_t kind, uint64_t v)
@@ -191,12 +215,11 @@ s_cpu_line(vs_hoststat_t *self, const char *line, vs_hoststat_fn fn, void *arg)
 	base = self->cpu_slot0 + (cpu + 1) * N_CPU_FIELDS;
 	for (int i = 0; i < N_CPU_FIELDS; i++) {
 		uint64_t ticks = s_u64(&p);
+		const char *name = cpu < 0 ?
+		    s_name(self, base + i, "cpu.all.%s", s_cpu_fields[i]) :
+		    s_name(self, base + i, "cpu.%d.%s", cpu, s_cpu_fields[i]);
 
-		if (cpu < 0)
-			snprintf(self->name, sizeof(self->name), "cpu.all.%s", s_cpu_fields[i]);
-		else
-			snprintf(self->name, sizeof(self->name), "cpu.%d.%s", cpu, s_cpu_fields[i]);
-		s_emit(self, fn, arg, base + i, self->name, "ms", VS_KIND_COUNTER,
+		s_emit(self, fn, arg, base + i, name, "ms", VS_KIND_COUNTER,
 		    ticks * 1000 / (uint64_t)self->hz);
 	}
 }
@@ -355,9 +378,9 @@ s_diskstats(vs_hoststat_t *self, vs_hoststat_fn fn, void *arg)
 			};
 
 			for (int i = 0; i < N_DISK_FIELDS; i++) {
-				snprintf(self->name, sizeof(self->name), "disk.%s.%s", d->name,
-				    s_disk_fields[i]);
-				s_emit(self, fn, arg, d->slot0 + i, self->name, units[i],
+				s_emit(self, fn, arg, d->slot0 + i,
+				    s_name(self, d->slot0 + i, "disk.%s.%s", d->name, s_disk_fields[i]),
+				    units[i],
 				    VS_KIND_COUNTER, v[i]);
 			}
 		}

@@ -42,15 +42,19 @@ main(void)
 	req.inventory = &inv;
 	buf = pack_req(&req, &len);
 	tap_ok(decode(buf, len, err) == 0, "a good inventory request decodes");
-	for (size_t cut = 1; cut < len; cut++) {
-		rc = decode(buf, cut, err);
-		if (rc == 0) {
-			/* protobuf can decode a prefix that ends on a field boundary; it must then
-			 * still be validated (here it lacks the body) */
-			tap_ok(0, "truncated request of %zu/%zu bytes was accepted", cut, len);
-		}
+	{
+		size_t accepted = 0;
+
+		/* protobuf can decode a prefix that ends on a field boundary; it must then still
+		 * be refused by validation (here it lacks the body) */
+		for (size_t cut = 1; cut < len; cut++)
+			if (decode(buf, cut, err) == 0) {
+				tap_diag("truncated request of %zu/%zu bytes was accepted", cut, len);
+				accepted++;
+			}
+		tap_ok(len > 1 && accepted == 0, "every truncation of the %zu-byte inventory "
+		    "request is refused (%zu accepted)", len, accepted);
 	}
-	tap_ok(1, "every truncation of the inventory request is refused");
 	free(buf);
 
 	rc = decode("", 0, err);
