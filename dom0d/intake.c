@@ -856,3 +856,789 @@ vs_intake_poll(vs_intake_t *self)
 	if (self->keys_pending)
 		s_send_keys(self);
 }
+
+static int
+s_send(int fd, const void *buf, size_t len)
+{
+	ssize_t n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	return n == (ssize_t)len ? 0 : -(n < 0 ? errno : EIO);
+}
+
+static int
+s_send_table(vs_intake_t *self)
+{
+	tblmsg_t m;
+
+	if (self->fd < 0)
+		return 0;
+	memset(&m, 0, sizeof(m));
+	m.type = TBL_BEGIN;
+	if (s_send(self->fd, &m, sizeof(m)) < 0)
+		goto busy;
+	for (size_t i = 0; i < self->n_keys; i++) {
+		size_t idx;
+
+		for (idx = 0; idx < self->n_names; idx++)
+			if (!strcmp(self->names[idx], self->keys[i].domain))
+				break;
+		memset(&m, 0, sizeof(m));
+		m.type = TBL_ENTRY;
+		m.idx = (uint32_t)idx;
+		memcpy(m.domain, self->keys[i].domain, sizeof(m.domain));
+		memcpy(m.key, self->keys[i].key, sizeof(m.key));
+		if (s_send(self->fd, &m, sizeof(m)) < 0)
+			goto busy;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = TBL_END;
+	if (s_send(self->fd, &m, sizeof(m)) < 0)
+		goto busy;
+	self->table_dirty = 0;
+	return 0;
+busy:
+	/* the child applies a table only at its END: the next poll sends it whole again */
+	self->table_dirty = 1;
+	return -EAGAIN;
+}
+
+static void
+s_spawn(vs_intake_t *self)
+{
+	int sp[2], sz = 4 << 20;
+	vs_intake_cfgmsg_t m;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		vs_err("intake: socketpair: %s", strerror(errno));
+		goto retry;
+	}
+	setsockopt(sp[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	setsockopt(sp[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(sp[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(sp[1], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	pid = fork();
+	if (pid < 0) {
+		vs_err("intake: fork: %s", strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
+		goto retry;
+	}
+	if (pid == 0)
+		s_child_exec(self, sp[1]);      /* does not return */
+	close(sp[1]);
+	fcntl(sp[0], F_SETFL, fcntl(sp[0], F_GETFL) | O_NONBLOCK);
+	self->fd = sp[0];
+	self->pid = pid;
+	memset(&m, 0, sizeof(m));
+	m.magic = VS_INTAKE_MAGIC;
+	memcpy(m.endpoint, self->cfg.endpoint, sizeof(m.endpoint));
+	memcpy(m.public_key, self->cfg.public_key, sizeof(m.public_key));
+	memcpy(m.secret_key, self->cfg.secret_key, sizeof(m.secret_key));
+	memcpy(m.user, self->cfg.user, sizeof(m.user));
+	m.max_msgs = self->cfg.max_msgs;
+	m.max_bytes = self->cfg.max_bytes;
+	m.stats_ms = self->cfg.stats_ms;
+	m.log_level = self->cfg.log_level;
+	m.use_syslog = self->cfg.use_syslog;
+	if (s_send(self->fd, &m, sizeof(m)) < 0)
+		vs_warn("intake: cannot configure the child: %s", strerror(errno));
+	explicit_bzero(&m, sizeof(m));
+	s_send_table(self);
+	vs_info("intake: child %ld started", (long)pid);
+	return;
+retry:
+	self->restart_at = vs_mono_ns() + self->backoff;
+}
+
+vs_intake_t *
+vs_intake_new(const vs_intake_config_t *cfg, char *err, size_t errlen)
+{
+	vs_intake_t *self = calloc(1, sizeof(*self));
+
+	if (self == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	self->cfg = *cfg;
+	self->fd = -1;
+	self->backoff = BACKOFF_MIN_NS;
+	snprintf(self->exe, sizeof(self->exe), "%s", cfg->exe ? cfg->exe : "/proc/self/exe");
+	if (cfg->exe == NULL) {
+		/* re-executing /proc/self/exe after an upgrade would run the new binary */
+		ssize_t n = readlink("/proc/self/exe", self->exe, sizeof(self->exe) - 1);
+
+		if (n > 0)
+			self->exe[n] = '\0';
+	}
+	self->names = calloc(VS_AGENTKEYS_MAX, sizeof(*self->names));
+	self->bound = calloc(VS_AGENTKEYS_MAX, 1);
+	if (self->names == NULL || self->bound == NULL) {
+		snprintf(err, errlen, "out of memory");
+		vs_intake_destroy(&self);
+		return NULL;
+	}
+	s_spawn(self);
+	return self;
+}
+
+static void
+s_kill(vs_intake_t *self)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	self->fd = -1;
+	if (self->pid > 0) {
+		int st;
+
+		kill(self->pid, SIGTERM);
+		for (int i = 0; i < 100 && waitpid(self->pid, &st, WNOHANG) == 0; i++)
+			nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+		if (waitpid(self->pid, &st, WNOHANG) == 0) {
+			kill(self->pid, SIGKILL);
+			waitpid(self->pid, &st, 0);
+		}
+	}
+	self->pid = 0;
+}
+
+void
+vs_intake_destroy(vs_intake_t **self_p)
+{
+	vs_intake_t *self = *self_p;
+
+	if (self == NULL)
+		return;
+	s_kill(self);
+	explicit_bzero(self->cfg.secret_key, sizeof(self->cfg.secret_key));
+	free(self->names);
+	free(self->bound);
+	free(self->keys);
+	free(self);
+	*self_p = NULL;
+}
+
+int
+vs_intake_set_keys(vs_intake_t *self, const vs_agentkey_t *keys, size_t n)
+{
+	vs_agentkey_t *k = NULL;
+
+	if (n > VS_AGENTKEYS_MAX)
+		n = VS_AGENTKEYS_MAX;
+	if (n && (k = malloc(n * sizeof(*k))) == NULL)
+		return -ENOMEM;
+	if (n)
+		memcpy(k, keys, n * sizeof(*k));
+	memset(self->bound, 0, VS_AGENTKEYS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		size_t idx;
+
+		for (idx = 0; idx < self->n_names; idx++)
+			if (!strcmp(self->names[idx], k[i].domain))
+				break;
+		if (idx == self->n_names) {
+			if (self->n_names == VS_AGENTKEYS_MAX) {
+				vs_warn("intake: more than %d domains since start; %s left out",
+				    VS_AGENTKEYS_MAX, k[i].domain);
+				continue;
+			}
+			memcpy(self->names[idx], k[i].domain, sizeof(self->names[idx]));
+			self->n_names++;
+		}
+		self->bound[idx] = 1;
+	}
+	free(self->keys);
+	self->keys = k;
+	self->n_keys = n;
+	return s_send_table(self);
+}
+
+int vs_intake_fd(const vs_intake_t *self) { return self->fd; }
+pid_t vs_intake_pid(const vs_intake_t *self) { return self->pid; }
+uint64_t vs_intake_restarts(const vs_intake_t *self) { return self->restarts; }
+uint64_t vs_intake_bad_records(const vs_intake_t *self) { return self->bad_records; }
+
+static void
+s_child_gone(vs_intake_t *self, const char *why)
+{
+	int st = 0;
+	pid_t pid = self->pid;
+
+	if (self->fd >= 0)
+		close(self->fd);
+	self->fd = -1;
+	if (pid > 0 && waitpid(pid, &st, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	self->pid = 0;
+	self->restart_at = vs_mono_ns() + self->backoff;
+	if (WIFSIGNALED(st))
+		vs_err("intake: child %ld killed by signal %d (%s); restarting in %lld ms",
+		    (long)pid, WTERMSIG(st), why, (long long)(self->backoff / VS_NS_PER_MSEC));
+	else
+		vs_err("intake: child %ld exited with status %d (%s); restarting in %lld ms",
+		    (long)pid, WEXITSTATUS(st), why, (long long)(self->backoff / VS_NS_PER_MSEC));
+	self->backoff *= 2;
+	if (self->backoff > BACKOFF_MAX_NS)
+		self->backoff = BACKOFF_MAX_NS;
+}
+
+void
+vs_intake_process(vs_intake_t *self, vs_intake_rec_fn fn, void *arg)
+{
+	vs_intake_rec_t recs[VS_INTAKE_BATCH + 1];
+	char err[160];
+
+	/* bounded: a busy intake cannot starve the sampling tick */
+	for (int round = 0; round < 256 && self->fd >= 0; round++) {
+		ssize_t n = recv(self->fd, recs, sizeof(recs), MSG_DONTWAIT | MSG_TRUNC);
+		size_t k;
+
+		if (n == 0) {
+			s_child_gone(self, "socketpair closed");
+			return;
+		}
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				s_child_gone(self, strerror(errno));
+			return;
+		}
+		if ((size_t)n > VS_INTAKE_BATCH * sizeof(recs[0]) || n % sizeof(recs[0])) {
+			self->bad_records++;
+			vs_warn("intake: datagram of %zd bytes from the child ignored", n);
+			continue;
+		}
+		k = (size_t)n / sizeof(recs[0]);
+		for (size_t i = 0; i < k; i++) {
+			vs_intake_rec_t *r = &recs[i];
+
+			if (r->type == VS_REC_ERROR) {
+				r->name[sizeof(r->name) - 1] = '\0';
+				vs_err("intake: %s", r->name);
+				continue;
+			}
+			if (r->type == VS_REC_READY) {
+				vs_notice("intake: child %ld serving %s as uid %.0f", (long)self->pid,
+				    self->cfg.endpoint, r->value);
+				self->backoff = BACKOFF_MIN_NS;
+				continue;
+			}
+			if (vs_intake_rec_check(r, err, sizeof(err)) < 0 ||
+			    (r->dom != VS_REC_HOST && (r->dom >= self->n_names ||
+			    (r->type == VS_REC_METRIC && !self->bound[r->dom])))) {
+				self->bad_records++;
+				vs_debug("intake: record refused: %s", err);
+				continue;
+			}
+			fn(arg, r->dom == VS_REC_HOST ? NULL : self->names[r->dom], r);
+		}
+	}
+}
+
+void
+vs_intake_poll(vs_intake_t *self)
+{
+	if (self->pid > 0) {
+		int st;
+
+		if (waitpid(self->pid, &st, WNOHANG) == self->pid) {
+			/* reaped here: s_child_gone must not wait for it again */
+			pid_t pid = self->pid;
+
+			self->pid = 0;
+			if (self->fd >= 0)
+				close(self->fd);
+			self->fd = -1;
+			self->restart_at = vs_mono_ns() + self->backoff;
+			vs_err("intake: child %ld %s %d; restarting in %lld ms", (long)pid,
+			    WIFSIGNALED(st) ? "killed by signal" : "exited with status",
+			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
+			    (long long)(self->backoff / VS_NS_PER_MSEC));
+			self->backoff *= 2;
+			if (self->backoff > BACKOFF_MAX_NS)
+				self->backoff = BACKOFF_MAX_NS;
+		}
+	}
+	if (self->pid == 0 && vs_mono_ns() >= self->restart_at) {
+		self->restarts++;
+		s_spawn(self);
+	}
+	if (self->fd >= 0 && self->table_dirty)
+		s_send_table(self);
+}
+
+/* ==== child ============================================================================ */
+
+typedef struct cdom {
+	vs_bucket_t msgs, bytes;
+	uint64_t accepted, accepted_bytes, drops[VS_DROP_N];
+	int active;                     /* has counters to report */
+} cdom_t;
+
+typedef struct ckey {
+	uint32_t idx;
+	char domain[VS_KEYDOM_MAX + 1];
+	uint8_t key[32];
+} ckey_t;
+
+typedef struct child {
+	vs_intake_cfgmsg_t cfg;
+	int fd;
+	void *zctx, *router, *zap;
+	ckey_t *keys, *staging;
+	size_t n_keys, n_staging;
+	cdom_t *doms;                   /* by parent index */
+	uint64_t host_unknown_key;
+	int host_active;
+	vs_intake_rec_t out[VS_INTAKE_BATCH];
+	size_t n_out;
+	uint32_t out_dom;               /* whose records out[] holds, for busy drops */
+} child_t;
+
+static void
+s_fatal(child_t *c, const char *fmt, const char *arg)
+{
+	vs_intake_rec_t r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = VS_REC_ERROR;
+	r.dom = VS_REC_HOST;
+	snprintf(r.name, sizeof(r.name), fmt, arg);
+	send(c->fd, &r, sizeof(r), MSG_NOSIGNAL);
+	_exit(3);
+}
+
+static void
+s_flush(child_t *c)
+{
+	if (c->n_out == 0)
+		return;
+	if (send(c->fd, c->out, c->n_out * sizeof(c->out[0]), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		if (errno == EAGAIN && c->out_dom != VS_REC_HOST) {
+			c->doms[c->out_dom].drops[VS_DROP_BUSY]++;
+			c->doms[c->out_dom].active = 1;
+		} else if (errno == EPIPE || errno == ECONNRESET)
+			_exit(0);       /* the parent is gone */
+	}
+	c->n_out = 0;
+}
+
+static int
+s_push(void *arg, const vs_intake_rec_t *r)
+{
+	child_t *c = arg;
+
+	if (c->n_out == VS_INTAKE_BATCH || (c->n_out && c->out_dom != r->dom))
+		s_flush(c);
+	c->out_dom = r->dom;
+	c->out[c->n_out++] = *r;
+	return 0;
+}
+
+static void
+s_stat(child_t *c, uint32_t dom, const char *name, uint64_t v)
+{
+	vs_intake_rec_t r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = VS_REC_STAT;
+	r.dom = dom;
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	r.value = (double)v;
+	r.kind = 1;
+	s_push(c, &r);
+}
+
+static void
+s_stats(child_t *c)
+{
+	char name[64];
+
+	if (c->host_active)
+		s_stat(c, VS_REC_HOST, "intake.drop.unknown_key", c->host_unknown_key);
+	for (uint32_t i = 0; i < VS_AGENTKEYS_MAX; i++) {
+		cdom_t *d = &c->doms[i];
+
+		if (!d->active)
+			continue;
+		s_stat(c, i, "intake.msgs", d->accepted);
+		s_stat(c, i, "intake.bytes", d->accepted_bytes);
+		for (int k = 1; k < VS_DROP_N; k++) {
+			if (d->drops[k] == 0)
+				continue;       /* a series only once it has happened */
+			snprintf(name, sizeof(name), "intake.drop.%s", vs_intake_drop_name(k));
+			s_stat(c, i, name, d->drops[k]);
+		}
+	}
+	s_flush(c);
+}
+
+static int
+s_key_cmp(const void *a, const void *b)
+{
+	return strcmp(((const ckey_t *)a)->domain, ((const ckey_t *)b)->domain);
+}
+
+static void
+s_table_msg(child_t *c, const tblmsg_t *m)
+{
+	switch (m->type) {
+	case TBL_BEGIN:
+		c->n_staging = 0;
+		break;
+	case TBL_ENTRY: {
+		ckey_t *k;
+
+		if (c->n_staging == VS_AGENTKEYS_MAX || m->idx >= VS_AGENTKEYS_MAX ||
+		    memchr(m->domain, '\0', sizeof(m->domain)) == NULL ||
+		    memchr(m->key, '\0', sizeof(m->key)) == NULL)
+			break;
+		k = &c->staging[c->n_staging];
+		if (zmq_z85_decode(k->key, m->key) == NULL)
+			break;
+		k->idx = m->idx;
+		memcpy(k->domain, m->domain, sizeof(k->domain));
+		c->n_staging++;
+		break;
+	}
+	case TBL_END: {
+		ckey_t *t = c->keys;
+
+		qsort(c->staging, c->n_staging, sizeof(*c->staging), s_key_cmp);
+		c->keys = c->staging;
+		c->n_keys = c->n_staging;
+		c->staging = t;
+		c->n_staging = 0;
+		break;
+	}
+	}
+}
+
+static void
+s_parent_in(child_t *c)
+{
+	tblmsg_t m;
+
+	for (;;) {
+		ssize_t n = recv(c->fd, &m, sizeof(m), MSG_DONTWAIT);
+
+		if (n == 0)
+			_exit(0);       /* parent gone: so are we */
+		if (n < 0)
+			return;
+		if (n == sizeof(m))
+			s_table_msg(c, &m);
+	}
+}
+
+static const ckey_t *
+s_key_by_domain(const child_t *c, const char *domain)
+{
+	ckey_t k;
+
+	if (strlen(domain) > VS_KEYDOM_MAX)
+		return NULL;
+	snprintf(k.domain, sizeof(k.domain), "%s", domain);
+	return bsearch(&k, c->keys, c->n_keys, sizeof(*c->keys), s_key_cmp);
+}
+
+static int
+s_recv_part(void *sock, zmq_msg_t *m)
+{
+	zmq_msg_init(m);
+	return zmq_msg_recv(m, sock, ZMQ_DONTWAIT);
+}
+
+/* ZAP (RFC 27): admit a CURVE client only if its key is in the table; its user id is the
+ * domain the key is bound to. */
+static void
+s_zap(child_t *c)
+{
+	zmq_msg_t f[7];
+	int n = 0, more = 1;
+	const ckey_t *found = NULL;
+
+	while (more && n < 7) {
+		if (s_recv_part(c->zap, &f[n]) < 0) {
+			zmq_msg_close(&f[n]);
+			break;
+		}
+		more = zmq_msg_more(&f[n]);
+		n++;
+	}
+	while (more) {          /* a request with more frames than RFC 27's: drain it */
+		zmq_msg_t x;
+
+		if (s_recv_part(c->zap, &x) < 0) {
+			zmq_msg_close(&x);
+			break;
+		}
+		more = zmq_msg_more(&x);
+		zmq_msg_close(&x);
+	}
+	if (n < 2)
+		goto out;
+	if (n == 7 && zmq_msg_size(&f[5]) == 5 && !memcmp(zmq_msg_data(&f[5]), "CURVE", 5) &&
+	    zmq_msg_size(&f[6]) == 32) {
+		for (size_t i = 0; i < c->n_keys && !found; i++)
+			if (!memcmp(c->keys[i].key, zmq_msg_data(&f[6]), 32))
+				found = &c->keys[i];
+	}
+	zmq_send(c->zap, "1.0", 3, ZMQ_SNDMORE);
+	zmq_send(c->zap, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), ZMQ_SNDMORE);
+	if (found) {
+		zmq_send(c->zap, "200", 3, ZMQ_SNDMORE);
+		zmq_send(c->zap, "OK", 2, ZMQ_SNDMORE);
+		zmq_send(c->zap, found->domain, strlen(found->domain), ZMQ_SNDMORE);
+	} else {
+		zmq_send(c->zap, "400", 3, ZMQ_SNDMORE);
+		zmq_send(c->zap, "unknown key", 11, ZMQ_SNDMORE);
+		zmq_send(c->zap, "", 0, ZMQ_SNDMORE);
+		c->host_unknown_key++;
+		c->host_active = 1;
+	}
+	zmq_send(c->zap, "", 0, 0);
+out:
+	for (int i = 0; i < n; i++)
+		zmq_msg_close(&f[i]);
+}
+
+static void
+s_hello_ack(child_t *c, zmq_msg_t *id, const ckey_t *k)
+{
+	Vsagent__HelloAck a = VSAGENT__HELLO_ACK__INIT;
+	uint8_t buf[256];
+	size_t len;
+
+	a.version = VS_AGENT_VERSION;
+	a.domain = (char *)k->domain;
+	a.max_msgs_per_s = c->cfg.max_msgs;
+	a.max_bytes_per_s = c->cfg.max_bytes;
+	if (vsagent__hello_ack__get_packed_size(&a) > sizeof(buf))
+		return;
+	len = vsagent__hello_ack__pack(&a, buf);
+	if (zmq_send(c->router, zmq_msg_data(id), zmq_msg_size(id),
+	    ZMQ_SNDMORE | ZMQ_DONTWAIT) == (int)zmq_msg_size(id))
+		zmq_send(c->router, buf, len, ZMQ_DONTWAIT);
+}
+
+static void
+s_drop(child_t *c, cdom_t *d, vs_intake_drop_t why)
+{
+	(void)c;
+	d->drops[why]++;
+	d->active = 1;
+}
+
+/* One guest message: identity frame, then exactly one payload frame. */
+static int
+s_guest_one(child_t *c, int64_t now)
+{
+	zmq_msg_t id, body;
+	int more, parts = 1;
+	const char *user;
+	const ckey_t *k;
+	cdom_t *d;
+	size_t len;
+	char err[160];
+	vs_intake_msginfo_t info;
+	vs_intake_drop_t why;
+
+	if (s_recv_part(c->router, &id) < 0) {
+		zmq_msg_close(&id);
+		return 0;
+	}
+	more = zmq_msg_more(&id);
+	zmq_msg_init(&body);
+	if (more) {
+		zmq_msg_close(&body);
+		if (s_recv_part(c->router, &body) < 0)
+			goto out;
+		parts++;
+		more = zmq_msg_more(&body);
+	}
+	while (more) {          /* a DEALER sends one frame per message: more is malformed */
+		zmq_msg_t x;
+
+		if (s_recv_part(c->router, &x) < 0) {
+			zmq_msg_close(&x);
+			break;
+		}
+		more = zmq_msg_more(&x);
+		zmq_msg_close(&x);
+		parts++;
+	}
+	/* the domain comes from the key ZAP admitted, never from the payload */
+	user = parts >= 2 ? zmq_msg_gets(&body, "User-Id") : NULL;
+	k = user ? s_key_by_domain(c, user) : NULL;
+	if (k == NULL) {
+		c->host_unknown_key++;         /* binding removed since it connected */
+		c->host_active = 1;
+		goto out;
+	}
+	d = &c->doms[k->idx];
+	len = zmq_msg_size(&body);
+	if (!vs_bucket_take(&d->msgs, 1, now) ||
+	    !vs_bucket_take(&d->bytes, (double)len, now)) {
+		s_drop(c, d, VS_DROP_QUOTA);
+		goto out;
+	}
+	if (parts != 2) {
+		s_drop(c, d, VS_DROP_MALFORMED);
+		goto out;
+	}
+	why = vs_intake_decode(zmq_msg_data(&body), len, k->idx, s_push, c, &info, err,
+	    sizeof(err));
+	if (why != VS_DROP_NONE) {
+		s_drop(c, d, why);
+		vs_debug("intake: %s: %s dropped: %s", k->domain, vs_intake_drop_name(why), err);
+		goto out;
+	}
+	d->accepted++;
+	d->accepted_bytes += len;
+	d->active = 1;
+	if (info.body == VSAGENT__AGENT_MSG__BODY_HELLO)
+		s_hello_ack(c, &id, k);
+out:
+	zmq_msg_close(&body);
+	zmq_msg_close(&id);
+	return 1;
+}
+
+static void
+s_guests(child_t *c)
+{
+	int64_t now = vs_mono_ns();
+
+	/* bounded per round so table updates and ZAP requests are served in between */
+	for (int i = 0; i < 512; i++)
+		if (!s_guest_one(c, now))
+			break;
+	s_flush(c);
+}
+
+static void
+s_drop_privileges(child_t *c)
+{
+	struct passwd *pw = getpwnam(c->cfg.user);
+
+	if (pw == NULL && strcmp(c->cfg.user, "nobody")) {
+		vs_warn("intake: no user %s; running as nobody instead", c->cfg.user);
+		pw = getpwnam("nobody");
+	}
+	if (pw == NULL)
+		s_fatal(c, "no user %s and no user nobody: refusing to run as root",
+		    c->cfg.user);
+	if (pw->pw_uid == 0)
+		s_fatal(c, "intake user %s is root: refusing", pw->pw_name);
+	if (chdir("/") < 0 ||
+	    setgroups(0, NULL) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+		s_fatal(c, "cannot drop privileges: %s", strerror(errno));
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0)
+		s_fatal(c, "prctl: %s", strerror(errno));
+	if (setuid(0) == 0)
+		s_fatal(c, "%s", "privileges came back after setuid: refusing");
+}
+
+static void *
+s_zsock(child_t *c, int type)
+{
+	void *s = zmq_socket(c->zctx, type);
+	int zero = 0;
+
+	if (s == NULL)
+		s_fatal(c, "zmq_socket: %s", zmq_strerror(errno));
+	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
+	return s;
+}
+
+int
+vs_intake_child_main(int fd)
+{
+	child_t c;
+	ssize_t n;
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	int one = 1, hwm = 1000;
+	int64_t maxmsg = 4 * VS_AGENT_MAX_MSG, next_stats;
+
+	memset(&c, 0, sizeof(c));
+	c.fd = fd;
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	if (poll(&pfd, 1, 10000) != 1)
+		return 2;
+	n = recv(fd, &c.cfg, sizeof(c.cfg), 0);
+	if (n != sizeof(c.cfg) || c.cfg.magic != VS_INTAKE_MAGIC ||
+	    !memchr(c.cfg.endpoint, '\0', sizeof(c.cfg.endpoint)) ||
+	    !memchr(c.cfg.user, '\0', sizeof(c.cfg.user)) ||
+	    !vs_z85_key_ok(c.cfg.secret_key))
+		return 2;
+	vs_log_open("vscoped-intake", c.cfg.use_syslog, c.cfg.log_level);
+	if (c.cfg.stats_ms == 0)
+		c.cfg.stats_ms = 1000;
+	c.keys = calloc(VS_AGENTKEYS_MAX, sizeof(*c.keys));
+	c.staging = calloc(VS_AGENTKEYS_MAX, sizeof(*c.staging));
+	c.doms = calloc(VS_AGENTKEYS_MAX, sizeof(*c.doms));
+	if (!c.keys || !c.staging || !c.doms)
+		s_fatal(&c, "%s", "out of memory");
+	for (int i = 0; i < VS_AGENTKEYS_MAX; i++) {
+		vs_bucket_init(&c.doms[i].msgs, c.cfg.max_msgs, c.cfg.max_msgs, vs_mono_ns());
+		vs_bucket_init(&c.doms[i].bytes, c.cfg.max_bytes, c.cfg.max_bytes, vs_mono_ns());
+	}
+	/* unprivileged before any guest byte is read and before libzmq starts its threads */
+	s_drop_privileges(&c);
+	c.zctx = zmq_ctx_new();
+	if (c.zctx == NULL)
+		s_fatal(&c, "zmq_ctx_new: %s", zmq_strerror(errno));
+	c.zap = s_zsock(&c, ZMQ_REP);
+	if (zmq_bind(c.zap, ZAP_ENDPOINT) < 0)
+		s_fatal(&c, "ZAP handler: %s", zmq_strerror(errno));
+	c.router = s_zsock(&c, ZMQ_ROUTER);
+	zmq_setsockopt(c.router, ZMQ_CURVE_SERVER, &one, sizeof(one));
+	zmq_setsockopt(c.router, ZMQ_CURVE_SECRETKEY, c.cfg.secret_key, VS_Z85_KEY_LEN);
+	zmq_setsockopt(c.router, ZMQ_ZAP_DOMAIN, "vscope-intake", 13);
+	/* frames a little over the protocol's limit are received and counted as oversize;
+	 * far larger ones cost the sender its connection (memory stays bounded) */
+	zmq_setsockopt(c.router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+	zmq_setsockopt(c.router, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(c.router, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	explicit_bzero(c.cfg.secret_key, sizeof(c.cfg.secret_key));
+	if (zmq_bind(c.router, c.cfg.endpoint) < 0)
+		s_fatal(&c, "cannot bind the guest intake %.200s", c.cfg.endpoint);
+	{
+		vs_intake_rec_t r;
+
+		memset(&r, 0, sizeof(r));
+		r.type = VS_REC_READY;
+		r.dom = VS_REC_HOST;
+		r.value = (double)getuid();
+		send(fd, &r, sizeof(r), MSG_NOSIGNAL);
+	}
+	next_stats = vs_mono_ns() + c.cfg.stats_ms * VS_NS_PER_MSEC;
+	for (;;) {
+		zmq_pollitem_t items[3] = {
+			{ NULL, fd, ZMQ_POLLIN, 0 },
+			{ c.zap, 0, ZMQ_POLLIN, 0 },
+			{ c.router, 0, ZMQ_POLLIN, 0 },
+		};
+		int64_t wait = (next_stats - vs_mono_ns()) / VS_NS_PER_MSEC;
+		int rc = zmq_poll(items, 3, wait < 0 ? 0 : wait > 1000 ? 1000 : (long)wait);
+
+		if (rc < 0 && errno != EINTR)
+			s_fatal(&c, "zmq_poll: %s", zmq_strerror(errno));
+		if (rc > 0 && (items[0].revents & (ZMQ_POLLIN | ZMQ_POLLERR)))
+			s_parent_in(&c);
+		if (rc > 0 && (items[1].revents & ZMQ_POLLIN))
+			s_zap(&c);
+		if (rc > 0 && (items[2].revents & ZMQ_POLLIN))
+			s_guests(&c);
+		if (vs_mono_ns() >= next_stats) {
+			s_stats(&c);
+			next_stats = vs_mono_ns() + c.cfg.stats_ms * VS_NS_PER_MSEC;
+		}
+	}
+	return 0;
+}
