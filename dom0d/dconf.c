@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agentkeys.h"
 #include "clock.h"
+#include "agentkeys.h"
 #include "conf.h"
 #include "intake.h"
 #include "log.h"
@@ -204,55 +204,6 @@ vs_dconf_set(vs_dconf_t *c, const char *key, const char *v, char *err, size_t er
 	if (!strcmp(key, "intake-stats-interval"))
 		return s_duration(v, 10 * VS_NS_PER_MSEC, 60 * VS_NS_PER_SEC, &c->intake_stats_ns,
 		    key, err, errlen);
-	if (!strcmp(key, "intake-endpoint")) {
-		if (!strcmp(v, "none") || !strcmp(v, "off")) {
-			c->intake_endpoint[0] = '\0';
-			return 0;
-		}
-		if (strncmp(v, "tcp://", 6) && strncmp(v, "ipc://", 6)) {
-			snprintf(err, errlen, "intake-endpoint: expected tcp://ADDR:PORT (or "
-			    "ipc://PATH), or none, not \"%.64s\"", v);
-			return -EINVAL;
-		}
-		return s_string(c->intake_endpoint, sizeof(c->intake_endpoint), v, key, err,
-		    errlen);
-	}
-	if (!strcmp(key, "intake-user")) {
-		if (!vs_keydom_ok(v) || strlen(v) >= sizeof(c->intake_user)) {
-			snprintf(err, errlen, "intake-user: not a user name: \"%.64s\"", v);
-			return -EINVAL;
-		}
-		return s_string(c->intake_user, sizeof(c->intake_user), v, key, err, errlen);
-	}
-	if (!strcmp(key, "intake-key"))
-		return s_string(c->intake_key, sizeof(c->intake_key), v, key, err, errlen);
-	if (!strcmp(key, "agent-key-dir"))
-		return s_string(c->agent_key_dir, sizeof(c->agent_key_dir), v, key, err, errlen);
-	if (!strcmp(key, "intake-max-msgs")) {
-		if (vs_conf_uint(v, 1, 1000000, &c->intake_max_msgs) < 0) {
-			snprintf(err, errlen, "intake-max-msgs: expected 1..1000000 messages per "
-			    "second, not \"%.64s\"", v);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (!strcmp(key, "intake-max-bytes")) {
-		if (vs_conf_size(v, &c->intake_max_bytes) < 0 || c->intake_max_bytes < 1024 ||
-		    c->intake_max_bytes > (1ULL << 30)) {
-			snprintf(err, errlen, "intake-max-bytes: expected 1k..1G bytes per second, "
-			    "not \"%.64s\"", v);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (!strcmp(key, "intake-max-series")) {
-		if (vs_conf_uint(v, 1, 65536, &c->intake_max_series) < 0) {
-			snprintf(err, errlen, "intake-max-series: expected 1..65536, not \"%.64s\"",
-			    v);
-			return -EINVAL;
-		}
-		return 0;
-	}
 	snprintf(err, errlen, "unknown key \"%.64s\"", key);
 	return -ENOENT;
 }
