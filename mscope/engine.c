@@ -893,9 +893,11 @@ s_feed(s_load_t *L, char *buf, size_t len, int eof, size_t *used_r)
 			if (L->res->rows == 0 && L->res->unparsed >= S_WRONG_FORMAT_LINES) {
 				char first[sizeof(L->res->error)];
 				snprintf(first, sizeof(first), "%s", L->res->error);
+				const char *why = strstr(first, ": ");
 				snprintf(L->res->error, sizeof(L->res->error),
-				    "not a %s log: %llu lines and none parses (first: %.300s)",
-				    L->spec->name, (unsigned long long)L->res->unparsed, first);
+				    "%s:%lu: not a %s log: %llu lines and none parses (first: %.300s)",
+				    L->path, L->lineno, L->spec->name,
+				    (unsigned long long)L->res->unparsed, why ? why + 2 : first);
 				rc = -EINVAL;
 				L->fatal = 1;
 				break;
@@ -998,19 +1000,17 @@ s_end(s_load_t *L, int rc)
 		snprintf(res->status, sizeof(res->status), "failed");
 		vs_wh_rollback(L->wh);
 		/* the failed load is still recorded, in its own transaction */
-		if (vs_wh_begin(L->wh) == 0) {
+		{
+			char save[sizeof(res->error)];
+			memcpy(save, res->error, sizeof(save));
 			if (s_begin(L) == 0) {
-				char save[sizeof(res->error)];
-				vs_wh_rollback(L->wh);
-				memcpy(save, res->error, sizeof(save));
-				if (vs_wh_begin(L->wh) == 0 && s_begin(L) == 0) {
-					memcpy(res->error, save, sizeof(save));
-					vs_wh_load_end(L->wh, L->load_id, res);
+				memcpy(res->error, save, sizeof(save));
+				if (vs_wh_load_end(L->wh, L->load_id, res) == 0)
 					vs_wh_commit(L->wh);
-				}
-			} else {
-				vs_wh_rollback(L->wh);
+				else
+					vs_wh_rollback(L->wh);
 			}
+			memcpy(res->error, save, sizeof(save));
 		}
 		res->ntables = 0;
 		return rc;

@@ -256,11 +256,14 @@ vs_mtime_parse(const char *s, size_t n, const char *fmt, int zone_off_s, int64_t
 		p++;
 	if (*p != '\0')
 		return -EINVAL;
-	t = (int64_t)timegm(&tm);
-	if (strstr(fmt, "%z") != NULL)
-		t -= tm.tm_gmtoff;
-	else
-		t -= zone_off_s;
+	{
+		long gmtoff = tm.tm_gmtoff;     /* timegm() resets it */
+		t = (int64_t)timegm(&tm);
+		if (strstr(fmt, "%z") != NULL)
+			t -= gmtoff;
+		else
+			t -= zone_off_s;
+	}
 	*ns_r = t * 1000000000 + frac;
 	return 0;
 }

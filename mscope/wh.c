@@ -380,6 +380,8 @@ s_create(vs_wh_t *wh, vs_wh_table_t *t)
 			goto out;
 		off += (size_t)snprintf(sql + off, cap - off, ", %s %s", q,
 		    wh->ops->sql_type(t->types[i]));
+		while (off > 0 && sql[off - 1] == ' ')
+			sql[--off] = '\0';
 	}
 	snprintf(sql + off, cap - off, ")");
 	if ((rc = wh->ops->exec(wh, sql)) < 0)

@@ -121,27 +121,35 @@ out:
 	return r;
 }
 
+/*
+ * Data columns are declared without a type: SQLite then keeps every value as bound (an
+ * INTEGER affinity would turn 1.0 back into 1), and the catalog (mscope_columns) holds the
+ * inferred type. Widening rewrites the values stored so far to the new type.
+ */
 static const char *
 s_sql_type(vs_mtype_t t)
 {
-	switch (t) {
-	case VS_MT_REAL:
-		return "REAL";
-	case VS_MT_TEXT:
-		return "TEXT";
-	case VS_MT_TIMESTAMP:   /* ns since the epoch, UTC */
-	case VS_MT_INTEGER:
-	case VS_MT_NULL:
-	default:
-		return "INTEGER";
-	}
+	(void)t;
+	return "";
 }
 
 static int
 s_widen(vs_wh_t *wh, vs_wh_table_t *t, size_t col, vs_mtype_t from, vs_mtype_t to)
 {
-	(void)wh, (void)t, (void)col, (void)from, (void)to;
-	return 0;
+	char sql[512];
+
+	(void)from;
+	if (to == VS_MT_REAL)
+		snprintf(sql, sizeof(sql), "UPDATE \"%s\" SET \"%s\" = CAST(\"%s\" AS REAL)"
+		    " WHERE typeof(\"%s\") = 'integer'", t->name, t->cols[col], t->cols[col],
+		    t->cols[col]);
+	else if (to == VS_MT_TEXT)
+		snprintf(sql, sizeof(sql), "UPDATE \"%s\" SET \"%s\" = CAST(\"%s\" AS TEXT)"
+		    " WHERE typeof(\"%s\") IN ('integer', 'real')", t->name, t->cols[col],
+		    t->cols[col], t->cols[col]);
+	else
+		return 0;
+	return s_exec(wh, sql);
 }
 
 struct s_ins {
@@ -219,6 +227,17 @@ s_insert(vs_wh_t *wh, vs_wh_table_t *t, int64_t load_id, int64_t host_id, int64_
 	for (size_t i = 0; i < t->ncols; i++) {
 		const vs_mvalue_t *v = &vals[i];
 		int c = (int)i + 4;
+		vs_mtype_t ct = t->types[i];
+		/* each value in its column's type: 1 in a real column is 1.0 */
+		if (v->type == VS_MT_INTEGER && ct == VS_MT_REAL) {
+			sqlite3_bind_double(st, c, (double)v->i);
+			continue;
+		}
+		if ((v->type == VS_MT_INTEGER || v->type == VS_MT_REAL) && ct == VS_MT_TEXT &&
+		    v->s != NULL) {
+			sqlite3_bind_text(st, c, v->s, (int)v->n, SQLITE_TRANSIENT);
+			continue;
+		}
 		switch (v->type) {
 		case VS_MT_INTEGER:
 		case VS_MT_TIMESTAMP:
