@@ -690,7 +690,7 @@ s_record(s_load_t *L, int ri, const char *line)
 	const char *cols = NULL, *dev[S_MAX_FIELDS];
 	size_t coln = 0, devn[S_MAX_FIELDS];
 	int ndev = 0, rc;
-	int64_t t0 = 0, tv[VS_MSPEC_MAX_TIMES];
+	int64_t t0 = INT64_MIN, tv[VS_MSPEC_MAX_TIMES];   /* INT64_MIN: no time (NULL) */
 	vs_wh_table_t *t;
 	unsigned key;
 
@@ -811,6 +811,10 @@ s_line(s_load_t *L, char *line, size_t n)
 			}
 			return rc;
 		}
+	if (s->unmatched_skip) {
+		L->res->skipped++;
+		return 0;
+	}
 	if (L->res->error[0] == '\0')
 		s_fail(L, 0, "line does not match format %s: \"%.60s\"", s->name, line);
 	return 1;

@@ -609,6 +609,8 @@ vs_httpd_conf_logformat(const char *path, const char *nick, char *err, size_t er
 static void
 s_kv(s_buf_t *b, const char *k, const char *v)
 {
+	if (v == NULL)
+		return;
 	s_puts(b, k);
 	s_puts(b, " = \"");
 	s_puts(b, v);
@@ -674,6 +676,8 @@ vs_mspec_format(const vs_mspec_t *s)
 		s_kv(&b, "host", s->host);
 	for (int i = 0; i < s->nnull; i++)
 		s_kv(&b, "null", s->nulls[i]);
+	s_kv(&b, "convert", s->convert);
+	s_kv(&b, "convert-format", s->convert_format);
 	if (b.err) {
 		free(b.p);
 		return NULL;

@@ -465,6 +465,14 @@ map_out:
 			return rc;
 		return s_str(&s->host, v);
 	}
+	if (strcmp(key, "unmatched") == 0) {
+		if (strcmp(v, "skip") != 0 && strcmp(v, "error") != 0) {
+			snprintf(err, errlen, "unmatched is skip or error");
+			return -EINVAL;
+		}
+		s->unmatched_skip = strcmp(v, "skip") == 0;
+		return 0;
+	}
 	if (strcmp(key, "rollover") == 0)
 		return s_bool(v, &s->rollover, err, errlen);
 	if (strcmp(key, "convert") == 0)

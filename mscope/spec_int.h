@@ -57,6 +57,7 @@ struct vs_mspec {
 	char *zone;
 	char *host;
 	int rollover;
+	int unmatched_skip;              /* "unmatched = skip": reports with free text */
 	int ndrop;
 	char *drop[VS_MSPEC_MAX_WORDS];
 	char *convert, *convert_format;

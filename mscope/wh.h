@@ -47,7 +47,8 @@ struct vs_wh_ops {
 	const char *(*sql_type)(vs_mtype_t t);
 	/* A column's type widened from -> to (the catalog row is updated by wh.c). */
 	int (*widen)(vs_wh_t *wh, vs_wh_table_t *t, size_t col, vs_mtype_t from, vs_mtype_t to);
-	/* Inserts one row: the fixed columns then vals[0..t->ncols). The column set may have
+	/* Inserts one row: the fixed columns (time_ns INT64_MIN: NULL) then vals[0..t->ncols).
+	 * The column set may have
 	 * grown since the last call (the backend re-prepares). */
 	int (*insert)(vs_wh_t *wh, vs_wh_table_t *t, int64_t load_id, int64_t host_id,
 	    int64_t time_ns, const vs_mvalue_t *vals);

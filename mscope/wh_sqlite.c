@@ -223,7 +223,10 @@ s_insert(vs_wh_t *wh, vs_wh_table_t *t, int64_t load_id, int64_t host_id, int64_
 	st = ins->st;
 	sqlite3_bind_int64(st, 1, load_id);
 	sqlite3_bind_int64(st, 2, host_id);
-	sqlite3_bind_int64(st, 3, time_ns);
+	if (time_ns == INT64_MIN)       /* a record without a time (a report's summary) */
+		sqlite3_bind_null(st, 3);
+	else
+		sqlite3_bind_int64(st, 3, time_ns);
 	for (size_t i = 0; i < t->ncols; i++) {
 		const vs_mvalue_t *v = &vals[i];
 		int c = (int)i + 4;
