@@ -17,11 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #define S_LINE_MAX (64 * 1024)
 #define S_CHUNK (1024 * 1024)
 #define S_MAX_FIELDS 512
 #define S_MAX_VARS 32
-#define S_WRONG_FORMAT_LINES 50         /* unparsed lines before the first row: give up */
+#define S_WRONG_FORMAT_LINES 50
+#define S_DOC_MAX (256u << 20)          /* a structured document is parsed whole */         /* unparsed lines before the first row: give up */
 
 extern char **environ;
 
@@ -51,6 +54,7 @@ typedef struct s_shape {
 	size_t ncols_at;
 	int n;
 	int *idx;
+	const char **names;
 } s_shape_t;
 
 typedef struct s_load {
@@ -91,6 +95,8 @@ typedef struct s_load {
 	char tmp[1024];
 	unsigned long lineno;
 	int fatal;
+	char **names;           /* structured formats: interned column names */
+	size_t nnames, namecap;
 } s_load_t;
 
 static int __attribute__((format(printf, 3, 4)))
@@ -494,7 +500,8 @@ s_indices(s_load_t *L, vs_wh_table_t *t, unsigned key, const char **names, int n
 
 	for (int i = 0; i < 16; i++)
 		if (L->shapes[i].t == t && L->shapes[i].key == key && L->shapes[i].n == n &&
-		    L->shapes[i].ncols_at == t->ncols) {
+		    L->shapes[i].ncols_at == t->ncols &&
+		    memcmp(L->shapes[i].names, names, (size_t)n * sizeof(*names)) == 0) {
 			sh = &L->shapes[i];
 			break;
 		}
@@ -502,9 +509,11 @@ s_indices(s_load_t *L, vs_wh_table_t *t, unsigned key, const char **names, int n
 		return sh->idx;
 	sh = &L->shapes[L->shape_next++ % 16];
 	free(sh->idx);
+	free(sh->names);
 	sh->idx = malloc(((size_t)n + 1) * sizeof(int));
+	sh->names = malloc(((size_t)n + 1) * sizeof(*names));
 	sh->t = NULL;
-	if (sh->idx == NULL) {
+	if (sh->idx == NULL || sh->names == NULL) {
 		*rc_r = -ENOMEM;
 		return NULL;
 	}
@@ -518,6 +527,7 @@ s_indices(s_load_t *L, vs_wh_table_t *t, unsigned key, const char **names, int n
 		}
 		sh->idx[i] = c;
 	}
+	memcpy(sh->names, names, (size_t)n * sizeof(*names));
 	sh->t = t;
 	sh->key = key;
 	sh->n = n;
@@ -707,8 +717,10 @@ s_record(s_load_t *L, int ri, const char *line)
 	}
 	if (s->ntime > 0) {
 		t0 = tv[0];
-		if (s->rollover) {
-			if (L->have_last && t0 + L->day_add < L->last_time - 43200LL * 1000000000)
+		if (s->rollover && t0 > -5000000000000000000LL && t0 < 5000000000000000000LL) {
+			/* at most 100 years of days: no overflow */
+			if (L->have_last && t0 + L->day_add < L->last_time - 43200LL * 1000000000 &&
+			    L->day_add < 36500LL * 86400 * 1000000000)
 				L->day_add += 86400LL * 1000000000;
 			t0 += L->day_add;
 			L->last_time = t0;
@@ -968,8 +980,13 @@ s_load_dispose(s_load_t *L)
 	free(L->vals);
 	for (int i = 0; i < L->nvars; i++)
 		free(L->vars[i].v);
-	for (int i = 0; i < 16; i++)
+	for (int i = 0; i < 16; i++) {
 		free(L->shapes[i].idx);
+		free(L->shapes[i].names);
+	}
+	for (size_t i = 0; i < L->nnames; i++)
+		free(L->names[i]);
+	free(L->names);
 }
 
 /* Starts a load: transaction, run, source and load rows. */
@@ -1038,6 +1055,310 @@ s_end(s_load_t *L, int rc)
 	return rc;
 }
 
+
+/* ---- structured documents (structure = json) ---- */
+
+static const char *
+s_intern(s_load_t *L, const char *prefix, const char *key)
+{
+	char raw[256], nm[96];
+
+	snprintf(raw, sizeof(raw), "%s%s%s", prefix, *prefix ? "_" : "", key);
+	vs_mscope_colname(raw, strlen(raw), nm, sizeof(nm));
+	for (size_t i = 0; i < L->nnames; i++)
+		if (strcmp(L->names[i], nm) == 0)
+			return L->names[i];
+	if (L->nnames >= 65536)
+		return NULL;
+	if (L->nnames == L->namecap) {
+		size_t cap = L->namecap ? L->namecap * 2 : 256;
+		char **n = realloc(L->names, cap * sizeof(*n));
+		if (n == NULL)
+			return NULL;
+		L->names = n;
+		L->namecap = cap;
+	}
+	if ((L->names[L->nnames] = strdup(nm)) == NULL)
+		return NULL;
+	return L->names[L->nnames++];
+}
+
+static int
+s_scalar(json_object *o)
+{
+	enum json_type t = json_object_get_type(o);
+
+	return t != json_type_object && t != json_type_array;
+}
+
+static const char *
+s_jtext(json_object *o, size_t *n)
+{
+	const char *v;
+
+	if (o == NULL || json_object_get_type(o) == json_type_null) {
+		*n = 0;
+		return "";
+	}
+	v = json_object_get_type(o) == json_type_string ? json_object_get_string(o)
+	    : json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	*n = strlen(v);
+	return v;
+}
+
+/* The scalars of o (and, prefixed, of its object members) as fields of one row. */
+static int
+s_jfields(s_load_t *L, json_object *o, const char *prefix, int depth)
+{
+	json_object_object_foreach(o, k, v) {
+		if (s_scalar(v)) {
+			const char *nm = s_intern(L, prefix, k);
+			size_t n;
+			const char *t = s_jtext(v, &n);
+			if (nm == NULL)
+				return -ENOMEM;
+			if (L->nfields >= S_MAX_FIELDS)
+				return s_fail(L, -E2BIG, "more than %d fields", S_MAX_FIELDS);
+			L->fields[L->nfields++] = (s_field_t){ nm, t, n, 0, NULL, 0 };
+		} else if (json_object_get_type(v) == json_type_object && depth < 4) {
+			char p[128];
+			int rc;
+			snprintf(p, sizeof(p), "%s%s%s", prefix, *prefix ? "_" : "", k);
+			if ((rc = s_jfields(L, v, p, depth + 1)) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int
+s_jhas_scalars(json_object *o)
+{
+	json_object_object_foreach(o, k, v) {
+		(void)k;
+		if (s_scalar(v))
+			return 1;
+	}
+	return 0;
+}
+
+static int s_jwalk(s_load_t *L, json_object *o, const char *key, int64_t t0, long idx,
+    int depth);
+
+/* One row of table <table>_<key> from object o. */
+static int
+s_jrow(s_load_t *L, json_object *o, const char *key, int64_t t0, long idx)
+{
+	char tname[160], k[96];
+	vs_wh_table_t *t;
+	int rc;
+
+	L->nfields = 0;
+	if ((rc = s_jfields(L, o, "", 0)) < 0)
+		return rc;
+	if (L->spec->record_index != NULL && L->nfields < S_MAX_FIELDS) {
+		snprintf(L->tmp, 32, "%ld", idx);
+		L->fields[L->nfields++] = (s_field_t){ L->spec->record_index, L->tmp,
+			strlen(L->tmp), 0, NULL, 0 };
+	}
+	vs_mscope_colname(key, strlen(key), k, sizeof(k));
+	s_table_name(L, k, tname, sizeof(tname));
+	tname[63] = '\0';
+	t = vs_wh_table(L->wh, tname, L->spec->kind);
+	if (t == NULL)
+		return s_fail(L, -EIO, "table %s: %s", tname, vs_wh_error(L->wh));
+	return s_emit(L, t, 0x40000000u, t0, NULL, 0);
+}
+
+static int
+s_jwalk(s_load_t *L, json_object *o, const char *key, int64_t t0, long idx, int depth)
+{
+	int rc = 0;
+
+	if (depth > 16)
+		return s_fail(L, -E2BIG, "nested deeper than 16 levels");
+	switch (json_object_get_type(o)) {
+	case json_type_array:
+		for (size_t i = 0; rc == 0 && i < json_object_array_length(o); i++)
+			rc = s_jwalk(L, json_object_array_get_idx(o, i), key, t0, idx, depth + 1);
+		return rc;
+	case json_type_object:
+		if (s_jhas_scalars(o))
+			return s_jrow(L, o, key, t0, idx);
+		json_object_object_foreach(o, k, v) {
+			if (L->spec->record_context != NULL && depth == 0 &&
+			    strcmp(k, L->spec->record_context) == 0)
+				continue;
+			if ((rc = s_jwalk(L, v, k, t0, idx, depth + 1)) < 0)
+				return rc;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Scalars of an object on the records path (or the record context) become variables. */
+static int
+s_jvars(s_load_t *L, json_object *o, const char *prefix)
+{
+	json_object_object_foreach(o, k, v) {
+		if (s_scalar(v)) {
+			char raw[160], nm[96];
+			size_t n;
+			const char *t = s_jtext(v, &n);
+			snprintf(raw, sizeof(raw), "%s%s%s", prefix, *prefix ? "_" : "", k);
+			vs_mscope_colname(raw, strlen(raw), nm, sizeof(nm));
+			if (s_var_set(L, nm, t, n) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int
+s_jsample(s_load_t *L, json_object *o, long idx)
+{
+	const vs_mspec_t *s = L->spec;
+	int64_t t0 = INT64_MIN;
+	json_object *ctx;
+	int rc;
+
+	L->lineno = (unsigned long)idx + 1;
+	if (json_object_get_type(o) != json_type_object)
+		return 0;
+	if (s->record_context != NULL && json_object_object_get_ex(o, s->record_context, &ctx) &&
+	    json_object_get_type(ctx) == json_type_object &&
+	    (rc = s_jvars(L, ctx, s->record_context)) < 0)
+		return rc;
+	L->nfields = 0;
+	if ((rc = s_zone(L)) < 0)
+		return rc;
+	if (s->ntime > 0 && (rc = s_time(L, 0, &t0)) < 0)
+		return rc;
+	if ((rc = s_host(L)) < 0)
+		return rc;
+	return s_jwalk(L, o, "sample", t0, idx, 0);
+}
+
+/* Follows "a.b.c" from o; arrays on the way are walked element by element. */
+static int
+s_jpath(s_load_t *L, json_object *o, const char *path, long *idx)
+{
+	char key[128];
+	size_t l;
+	json_object *next;
+	int rc = 0;
+
+	if (json_object_get_type(o) == json_type_array) {
+		for (size_t i = 0; rc == 0 && i < json_object_array_length(o); i++)
+			rc = s_jpath(L, json_object_array_get_idx(o, i), path, idx);
+		return rc;
+	}
+	if (*path == '\0') {
+		rc = s_jsample(L, o, *idx);
+		(*idx)++;
+		if (rc == -EINVAL || rc == -ENOENT) {
+			L->res->unparsed++;
+			rc = 0;
+		}
+		return rc;
+	}
+	if (json_object_get_type(o) != json_type_object)
+		return 0;
+	if ((rc = s_jvars(L, o, "")) < 0)
+		return rc;
+	l = strcspn(path, ".");
+	if (l >= sizeof(key))
+		return -EINVAL;
+	memcpy(key, path, l);
+	key[l] = '\0';
+	if (!json_object_object_get_ex(o, key, &next))
+		return 0;
+	return s_jpath(L, next, path[l] == '.' ? path + l + 1 : path + l, idx);
+}
+
+static int
+s_json(s_load_t *L, const char *buf, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new_ex(64);
+	json_object *doc;
+	long idx = 0;
+	int rc = 0;
+
+	if (tok == NULL)
+		return -ENOMEM;
+	if (memchr(buf, '\0', len) != NULL) {
+		json_tokener_free(tok);
+		return s_fail(L, -EBADMSG, "binary data (a NUL byte): not a %s document",
+		    L->spec->name);
+	}
+	doc = json_tokener_parse_ex(tok, buf, (int)len);
+	if (doc == NULL || json_tokener_get_error(tok) != json_tokener_success) {
+		size_t off = json_tokener_get_parse_end(tok);
+		enum json_tokener_error e = json_tokener_get_error(tok);
+		L->lineno = 1;
+		for (size_t i = 0; i < off && i < len; i++)
+			L->lineno += buf[i] == '\n';
+		rc = s_fail(L, e == json_tokener_continue ? -EPIPE : -EINVAL, "%s",
+		    e == json_tokener_continue ? "the JSON document ends early (truncated?)"
+		    : json_tokener_error_desc(e));
+		json_object_put(doc);
+		json_tokener_free(tok);
+		return rc;
+	}
+	json_tokener_free(tok);
+	for (size_t i = 0; i < len; i++)
+		L->res->lines += buf[i] == '\n';
+	rc = s_jpath(L, doc, L->spec->records, &idx);
+	if (rc == 0 && L->res->rows == 0)
+		rc = s_fail(L, -EINVAL, "no %s records at %s", L->spec->name, L->spec->records);
+	json_object_put(doc);
+	return rc;
+}
+
+static int
+s_json_fd(s_load_t *L, int fd)
+{
+	size_t cap = 1 << 20, len = 0;
+	char *buf = malloc(cap);
+	int rc;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t r;
+		if (len == cap) {
+			char *nb;
+			if (cap >= S_DOC_MAX) {
+				free(buf);
+				return s_fail(L, -EFBIG, "document larger than %u MiB", S_DOC_MAX >> 20);
+			}
+			nb = realloc(buf, cap * 2);
+			if (nb == NULL) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = s_fail(L, -errno, "read: %s", strerror(errno));
+			free(buf);
+			return rc;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	rc = s_json(L, buf, len);
+	free(buf);
+	return rc;
+}
+
 int
 vs_mscope_load_buf(vs_wh_t *wh, const vs_mspec_t *spec, const char *path, const char *buf,
     size_t len, const vs_mload_opts_t *opts, vs_mload_result_t *res)
@@ -1063,7 +1384,9 @@ vs_mscope_load_buf(vs_wh_t *wh, const vs_mspec_t *spec, const char *path, const 
 	}
 	memcpy(copy, buf, len);
 	rc = s_begin(&L);
-	if (rc == 0)
+	if (rc == 0 && spec->structure != NULL)
+		rc = s_json(&L, copy, len);
+	else if (rc == 0)
 		rc = s_feed(&L, copy, len, 1, &used);
 	rc = s_end(&L, rc);
 	free(copy);
@@ -1158,7 +1481,7 @@ vs_mscope_load(vs_wh_t *wh, const vs_mspec_t *spec, const char *path,
 	if (rc == 0)
 		rc = s_begin(&L);
 	if (rc == 0)
-		rc = s_read_fd(&L, fd);
+		rc = inner->structure != NULL ? s_json_fd(&L, fd) : s_read_fd(&L, fd);
 	if (fd >= 0)
 		close(fd);
 	if (pid > 0) {

@@ -139,6 +139,10 @@ vs_mspec_destroy(vs_mspec_t **self_p)
 		free(s->drop[i]);
 	free(s->convert);
 	free(s->convert_format);
+	free(s->structure);
+	free(s->records);
+	free(s->record_context);
+	free(s->record_index);
 	free(s);
 	*self_p = NULL;
 }
@@ -465,6 +469,22 @@ map_out:
 			return rc;
 		return s_str(&s->host, v);
 	}
+	if (strcmp(key, "structure") == 0) {
+		if (strcmp(v, "json") != 0) {
+			snprintf(err, errlen, "structure is json");
+			return -EINVAL;
+		}
+		return s_str(&s->structure, v);
+	}
+	if (strcmp(key, "records") == 0)
+		return s_str(&s->records, v);
+	if (strcmp(key, "record-context") == 0)
+		return s_str(&s->record_context, v);
+	if (strcmp(key, "record-index") == 0) {
+		if ((rc = s_ident(v, err, errlen, "column")) < 0)
+			return rc;
+		return s_str(&s->record_index, v);
+	}
 	if (strcmp(key, "unmatched") == 0) {
 		if (strcmp(v, "skip") != 0 && strcmp(v, "error") != 0) {
 			snprintf(err, errlen, "unmatched is skip or error");
@@ -506,7 +526,11 @@ vs_mspec_finish(vs_mspec_t *s, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	if (s->nrecord == 0) {
+	if (s->structure != NULL && s->records == NULL) {
+		snprintf(err, errlen, "structure without records");
+		return -EINVAL;
+	}
+	if (s->nrecord == 0 && s->structure == NULL) {
 		snprintf(err, errlen, "no record expression");
 		return -EINVAL;
 	}

@@ -57,6 +57,10 @@ struct vs_mspec {
 	char *zone;
 	char *host;
 	int rollover;
+	char *structure;                /* "json": a document walked by the rules below */
+	char *records;                  /* "a.b.c": the path to the samples (arrays implicit) */
+	char *record_context;           /* a sample's member whose scalars are variables */
+	char *record_index;             /* column for the sample's position, or NULL */
 	int unmatched_skip;              /* "unmatched = skip": reports with free text */
 	int ndrop;
 	char *drop[VS_MSPEC_MAX_WORDS];

@@ -200,6 +200,8 @@ s_epoch(const char *s, size_t n, int64_t unit_ns, int64_t *ns_r)
 	}
 	if (!any || i != n)
 		return -EINVAL;
+	if (whole > 5000000000000000000LL / unit_ns)
+		return -ERANGE;
 	*ns_r = (neg ? -1 : 1) * (whole * unit_ns + frac);
 	return 0;
 }
@@ -264,6 +266,9 @@ vs_mtime_parse(const char *s, size_t n, const char *fmt, int zone_off_s, int64_t
 		else
 			t -= zone_off_s;
 	}
+	/* int64 nanoseconds: keep well inside (years 1811 to 2128), rollover adds days */
+	if (t < -5000000000LL || t > 5000000000LL)
+		return -ERANGE;
 	*ns_r = t * 1000000000 + frac;
 	return 0;
 }
