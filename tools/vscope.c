@@ -62,6 +62,24 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "Bind a guest agent's public key to its domain in vscoped's key directory",
 	  "  -D, --dir DIR           key directory (default $VSCOPE_AGENT_KEYS, else\n"
 	  "                          " SYSCONFDIR "/vscope/agent-keys)\n" },
+	{ "mscope", vs_cmd_mscope,
+	  "ingest|formats|logformat [options] [FILE...]",
+	  "milliScope transformer: load monitor and server logs into the warehouse",
+	  "  ingest FILE...          load files (format detected, or --format)\n"
+	  "  formats                 list the parser specs\n"
+	  "  logformat STRING        print the spec derived from an Apache LogFormat\n"
+	  "  -w, --warehouse URL     sqlite:PATH or PATH (default $VSCOPE_WAREHOUSE, else\n"
+	  "                          ./mscope.db)\n"
+	  "      --run NAME          the run the files belong to (default \"default\")\n"
+	  "      --format KIND       the spec to use (see 'vscope mscope formats')\n"
+	  "      --logformat STRING  an Apache LogFormat string or nickname (common, combined)\n"
+	  "      --httpd-conf FILE   read the LogFormat from an httpd config (--nickname NICK)\n"
+	  "      --date YYYY-MM-DD   the date for logs that carry none (collectl -oT)\n"
+	  "      --zone ZONE         the logs' zone when they carry none (UTC, +HHMM, local)\n"
+	  "      --host NAME         the host when the log names none\n"
+	  "      --strict            a line that does not parse is an error, not a skip\n"
+	  "      --specs DIR         spec directory (default $VSCOPE_MSCOPE_SPECS, else the\n"
+	  "                          installed one)\n" },
 	{ "help", s_cmd_help,
 	  "[COMMAND]",
 	  "Show the commands, or one command's options",
