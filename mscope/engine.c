@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #define S_LINE_MAX (64 * 1024)
 #define S_CHUNK (1024 * 1024)
@@ -1167,7 +1169,15 @@ s_jrow(s_load_t *L, json_object *o, const char *key, int64_t t0, long idx)
 	t = vs_wh_table(L->wh, tname, L->spec->kind);
 	if (t == NULL)
 		return s_fail(L, -EIO, "table %s: %s", tname, vs_wh_error(L->wh));
-	return s_emit(L, t, 0x40000000u, t0, NULL, 0);
+	if ((rc = s_emit(L, t, 0x40000000u, t0, NULL, 0)) < 0)
+		return rc;
+	/* arrays inside a row are rows of their own (sadf -x: int-global > irq) */
+	json_object_object_foreach(o, ck, cv) {
+		if (json_object_get_type(cv) == json_type_array &&
+		    (rc = s_jwalk(L, cv, ck, t0, idx, 2)) < 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int
@@ -1183,7 +1193,7 @@ s_jwalk(s_load_t *L, json_object *o, const char *key, int64_t t0, long idx, int 
 			rc = s_jwalk(L, json_object_array_get_idx(o, i), key, t0, idx, depth + 1);
 		return rc;
 	case json_type_object:
-		if (s_jhas_scalars(o))
+		if (depth > 0 && s_jhas_scalars(o))
 			return s_jrow(L, o, key, t0, idx);
 		json_object_object_foreach(o, k, v) {
 			if (L->spec->record_context != NULL && depth == 0 &&
@@ -1227,6 +1237,9 @@ s_jsample(s_load_t *L, json_object *o, long idx)
 	L->lineno = (unsigned long)idx + 1;
 	if (json_object_get_type(o) != json_type_object)
 		return 0;
+	/* the sample's own values (sadf -x: <timestamp date= time=>) are variables */
+	if ((rc = s_jvars(L, o, "")) < 0)
+		return rc;
 	if (s->record_context != NULL && json_object_object_get_ex(o, s->record_context, &ctx) &&
 	    json_object_get_type(ctx) == json_type_object &&
 	    (rc = s_jvars(L, ctx, s->record_context)) < 0)
@@ -1317,6 +1330,101 @@ s_json(s_load_t *L, const char *buf, size_t len)
 	return rc;
 }
 
+/* An XML element as a json-c object: attributes and text-only children are values,
+ * other children objects, repeated children arrays. Namespaces are ignored. */
+static json_object *
+s_xml_obj(xmlNode *e, int depth)
+{
+	json_object *o = json_object_new_object();
+
+	if (o == NULL || depth > 32)
+		return o;
+	for (xmlAttr *a = e->properties; a != NULL; a = a->next) {
+		xmlChar *v = xmlNodeGetContent((xmlNode *)a);
+		json_object_object_add(o, (const char *)a->name,
+		    json_object_new_string(v ? (const char *)v : ""));
+		xmlFree(v);
+	}
+	for (xmlNode *c = e->children; c != NULL; c = c->next) {
+		json_object *val, *prev;
+		int text_only = 1;
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (c->properties != NULL)
+			text_only = 0;
+		for (xmlNode *g = c->children; g != NULL; g = g->next)
+			if (g->type == XML_ELEMENT_NODE)
+				text_only = 0;
+		if (text_only) {
+			xmlChar *v = xmlNodeGetContent(c);
+			val = json_object_new_string(v ? (const char *)v : "");
+			xmlFree(v);
+		} else {
+			val = s_xml_obj(c, depth + 1);
+		}
+		if (json_object_object_get_ex(o, (const char *)c->name, &prev)) {
+			if (json_object_get_type(prev) != json_type_array) {
+				json_object *arr = json_object_new_array();
+				json_object_array_add(arr, json_object_get(prev));
+				json_object_object_add(o, (const char *)c->name, arr);
+				prev = arr;
+			}
+			json_object_array_add(prev, val);
+		} else {
+			json_object_object_add(o, (const char *)c->name, val);
+		}
+	}
+	return o;
+}
+
+static int
+s_xml(s_load_t *L, const char *buf, size_t len)
+{
+	xmlDoc *doc;
+	xmlNode *root;
+	json_object *top, *j;
+	long idx = 0;
+	int rc;
+
+	if (memchr(buf, '\0', len) != NULL)
+		return s_fail(L, -EBADMSG, "binary data (a NUL byte): not a %s document",
+		    L->spec->name);
+	/* no network, no external entities, no DTD loading */
+	doc = xmlReadMemory(buf, (int)len, L->path, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS |
+	    XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc == NULL) {
+		const xmlError *e = xmlGetLastError();
+		L->lineno = e != NULL ? (unsigned long)e->line : 0;
+		rc = s_fail(L, e != NULL && e->code == XML_ERR_DOCUMENT_END ? -EPIPE : -EINVAL,
+		    "not well-formed XML: %.200s", e != NULL && e->message ? e->message : "?");
+		{
+			size_t l = strlen(L->res->error);
+			while (l > 0 && L->res->error[l - 1] == '\n')
+				L->res->error[--l] = '\0';
+		}
+		xmlResetLastError();
+		return rc;
+	}
+	root = xmlDocGetRootElement(doc);
+	top = json_object_new_object();
+	j = root != NULL ? s_xml_obj(root, 0) : NULL;
+	if (top == NULL || j == NULL) {
+		json_object_put(top);
+		json_object_put(j);
+		xmlFreeDoc(doc);
+		return -ENOMEM;
+	}
+	json_object_object_add(top, (const char *)root->name, j);
+	xmlFreeDoc(doc);
+	for (size_t i = 0; i < len; i++)
+		L->res->lines += buf[i] == '\n';
+	rc = s_jpath(L, top, L->spec->records, &idx);
+	if (rc == 0 && L->res->rows == 0)
+		rc = s_fail(L, -EINVAL, "no %s records at %s", L->spec->name, L->spec->records);
+	json_object_put(top);
+	return rc;
+}
+
 static int
 s_json_fd(s_load_t *L, int fd)
 {
@@ -1354,7 +1462,7 @@ s_json_fd(s_load_t *L, int fd)
 			break;
 		len += (size_t)r;
 	}
-	rc = s_json(L, buf, len);
+	rc = strcmp(L->spec->structure, "xml") == 0 ? s_xml(L, buf, len) : s_json(L, buf, len);
 	free(buf);
 	return rc;
 }
@@ -1385,7 +1493,8 @@ vs_mscope_load_buf(vs_wh_t *wh, const vs_mspec_t *spec, const char *path, const 
 	memcpy(copy, buf, len);
 	rc = s_begin(&L);
 	if (rc == 0 && spec->structure != NULL)
-		rc = s_json(&L, copy, len);
+		rc = strcmp(spec->structure, "xml") == 0 ? s_xml(&L, copy, len)
+		    : s_json(&L, copy, len);
 	else if (rc == 0)
 		rc = s_feed(&L, copy, len, 1, &used);
 	rc = s_end(&L, rc);

@@ -470,8 +470,8 @@ map_out:
 		return s_str(&s->host, v);
 	}
 	if (strcmp(key, "structure") == 0) {
-		if (strcmp(v, "json") != 0) {
-			snprintf(err, errlen, "structure is json");
+		if (strcmp(v, "json") != 0 && strcmp(v, "xml") != 0) {
+			snprintf(err, errlen, "structure is json or xml");
 			return -EINVAL;
 		}
 		return s_str(&s->structure, v);
