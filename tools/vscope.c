@@ -48,6 +48,20 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "  -n, --iterations N      stop after N updates (default: run until quit)\n"
 	  "  -b, --batch             plain text to stdout, one block per update\n"
 	  "      --sort KEY          order domains by name, cpu, mem or net (default name)\n" },
+	{ "metrics", vs_cmd_metrics,
+	  "[options] DOMAIN [METRIC|PREFIX*...]",
+	  "Show a domain's metrics: what its agent reported (app.latency.*, jvm.*, statsd.*),\n"
+	  "the intake's counters for it (intake.*) and Dom0's own (cpu.*, net.*, ...)",
+	  "  -w, --window SECS       rates over the last SECS seconds (default 1)\n" },
+	{ "keygen", vs_cmd_keygen,
+	  "[-o FILE]",
+	  "Make a CURVE key pair (Z85): to FILE (mode 0600, printing the public key), or stdout",
+	  "  -o, --output FILE       write the pair to FILE, which must not exist\n" },
+	{ "agent-key", vs_cmd_agent_key,
+	  "[-D DIR] add DOMAIN KEYFILE|Z85 | list | remove DOMAIN",
+	  "Bind a guest agent's public key to its domain in vscoped's key directory",
+	  "  -D, --dir DIR           key directory (default $VSCOPE_AGENT_KEYS, else\n"
+	  "                          " SYSCONFDIR "/vscope/agent-keys)\n" },
 	{ "mscope", vs_cmd_mscope,
 	  "ingest|formats|logformat [options] [FILE...]",
 	  "milliScope transformer: load monitor and server logs into the warehouse",
@@ -100,7 +114,8 @@ s_main_help(FILE *f)
 	    "\n"
 	    "Commands:\n", VS_CTL_DEFAULT_ENDPOINT);
 	for (size_t i = 0; i < S_NCMDS; i++)
-		fprintf(f, "  %-8s %s\n", s_cmdtable[i].name, s_cmdtable[i].help);
+		fprintf(f, "  %-9s %.*s\n", s_cmdtable[i].name,
+		    (int)strcspn(s_cmdtable[i].help, "\n"), s_cmdtable[i].help);
 	fprintf(f, "\n'vscope help COMMAND' shows a command's options.\n");
 }
 
