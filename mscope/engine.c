@@ -740,9 +740,10 @@ s_record(s_load_t *L, int ri, const char *line)
 	/* fields consumed by templates (used == 1) are not stored; timestamps (2) are */
 	t = cols != NULL ? L->htable : NULL;
 	if (t == NULL) {
-		t = vs_wh_table(L->wh, s->table, s->kind);
+		const char *tn = s->record_table[ri] != NULL ? s->record_table[ri] : s->table;
+		t = vs_wh_table(L->wh, tn, s->kind);
 		if (t == NULL)
-			return s_fail(L, -EIO, "table %s: %s", s->table, vs_wh_error(L->wh));
+			return s_fail(L, -EIO, "table %s: %s", tn, vs_wh_error(L->wh));
 	}
 	key = (cols != NULL ? L->hgen * 64u : 0) + (unsigned)ri + 1;
 	for (int i = 0; i < L->nfields; i++) {

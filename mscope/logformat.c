@@ -662,8 +662,10 @@ vs_mspec_format(const vs_mspec_t *s)
 		s_kv(&b, "header", s->header[i].src);
 	for (int i = 0; i < s->nskip; i++)
 		s_kv(&b, "skip", s->skip[i].src);
-	for (int i = 0; i < s->nrecord; i++)
+	for (int i = 0; i < s->nrecord; i++) {
 		s_kv(&b, "record", s->record[i].src);
+		s_kv(&b, "record-table", s->record_table[i]);
+	}
 	for (int i = 0; i < s->ntime; i++) {
 		snprintf(tmp, sizeof(tmp), "%s %s", s->times[i].col, s->times[i].tmpl);
 		s_kv(&b, "time", tmp);

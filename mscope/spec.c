@@ -120,8 +120,10 @@ vs_mspec_destroy(vs_mspec_t **self_p)
 		vs_mrx_free(&s->restart[i]);
 	for (int i = 0; i < s->nheader; i++)
 		vs_mrx_free(&s->header[i]);
-	for (int i = 0; i < s->nrecord; i++)
+	for (int i = 0; i < s->nrecord; i++) {
 		vs_mrx_free(&s->record[i]);
+		free(s->record_table[i]);
+	}
 	if (s->has_unpivot)
 		vs_mrx_free(&s->unpivot);
 	free(s->device_col);
@@ -362,6 +364,16 @@ map_out:
 		return s_rx_add(s->header, &s->nheader, v, err, errlen);
 	if (strcmp(key, "record") == 0)
 		return s_rx_add(s->record, &s->nrecord, v, err, errlen);
+	if (strcmp(key, "record-table") == 0) {
+		if (s->nrecord == 0 || s->record_table[s->nrecord - 1] != NULL) {
+			snprintf(err, errlen, "record-table names the table of the record line before"
+			    " it (once)");
+			return -EINVAL;
+		}
+		if ((rc = s_ident(v, err, errlen, "table")) < 0)
+			return rc;
+		return s_str(&s->record_table[s->nrecord - 1], v);
+	}
 	if (strcmp(key, "unpivot") == 0) {
 		if (s->has_unpivot) {
 			snprintf(err, errlen, "unpivot given twice");

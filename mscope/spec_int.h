@@ -43,6 +43,7 @@ struct vs_mspec {
 	int ncontext, nskip, nrestart, nheader, nrecord;
 	vs_mrx_t context[VS_MSPEC_MAX_RX], skip[VS_MSPEC_MAX_RX], restart[VS_MSPEC_MAX_RX];
 	vs_mrx_t header[VS_MSPEC_MAX_RX], record[VS_MSPEC_MAX_RX];
+	char *record_table[VS_MSPEC_MAX_RX];    /* "record-table": the last record's table */
 	int has_unpivot;
 	vs_mrx_t unpivot;
 	char *device_col;
