@@ -42,6 +42,8 @@ struct vs_cmd_spec {
 int vs_cmd_list(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_vifs(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_top(vs_globals_t *g, int argc, char **argv);
+int vs_cmd_shape(vs_globals_t *g, int argc, char **argv);
+int vs_cmd_unshape(vs_globals_t *g, int argc, char **argv);
 
 /* ---- shared helpers (vscope.c) ---- */
 
