@@ -62,6 +62,12 @@ typedef struct daemon {
 	int64_t next_keyscan;
 	struct timespec keys_mtime;
 	uint64_t intake_late;           /* records that came a second time in one tick */
+	char intake_pub[VS_Z85_KEY_LEN + 1];
+	vs_agentkey_t *dir_keys;        /* provisioned: the agent-keys directory */
+	size_t n_dir_keys;
+	vs_agentkey_t *hv_keys;         /* published by the guests (xen: xenstore) */
+	size_t n_hv_keys;
+	int hv_keys_warned;
 } daemon_t;
 
 static void s_intake_keys(daemon_t *d, int force);
@@ -404,6 +410,38 @@ s_tick(daemon_t *d)
 
 #define KEYSCAN_NS (2 * VS_NS_PER_SEC)
 
+/* Sends the child the union of provisioned and hypervisor-published bindings. A key in
+ * the directory wins over the same key published by a guest (a guest can publish another
+ * guest's public key, not use it, and must not take its binding away); a domain in the
+ * directory is not bound again from the hypervisor. */
+static void
+s_intake_push(daemon_t *d)
+{
+	size_t n = d->n_dir_keys;
+	vs_agentkey_t *all = malloc((d->n_dir_keys + d->n_hv_keys + 1) * sizeof(*all));
+
+	if (all == NULL)
+		return;
+	memcpy(all, d->dir_keys, d->n_dir_keys * sizeof(*all));
+	for (size_t i = 0; i < d->n_hv_keys; i++) {
+		int clash = 0;
+
+		for (size_t j = 0; j < n && !clash; j++)
+			clash = !strcmp(all[j].key, d->hv_keys[i].key) ||
+			    !strcmp(all[j].domain, d->hv_keys[i].domain);
+		if (clash) {
+			if (!d->hv_keys_warned)
+				vs_warn("intake: %s's published key clashes with a provisioned or "
+				    "earlier binding; ignored", d->hv_keys[i].domain);
+			continue;
+		}
+		all[n++] = d->hv_keys[i];
+	}
+	d->hv_keys_warned = 1;
+	vs_intake_set_keys(d->intake, all, n);
+	free(all);
+}
+
 /* Re-reads the key directory when it changed (or force): bindings of provisioned keys. */
 static void
 s_intake_keys(daemon_t *d, int force)
@@ -429,8 +467,51 @@ s_intake_keys(daemon_t *d, int force)
 		vs_warn("agent keys: %zu bad or conflicting file(s) in %s left out", bad,
 		    d->conf.agent_keys);
 	vs_info("agent keys: %zu guest key(s) from %s", n, d->conf.agent_keys);
-	vs_intake_set_keys(d->intake, keys, n);
-	free(keys);
+	free(d->dir_keys);
+	d->dir_keys = keys;
+	d->n_dir_keys = n;
+	d->hv_keys_warned = 0;
+	s_intake_push(d);
+}
+
+/* Where the hypervisor has a per-guest store (xen: xenstore), tells each guest where the
+ * intake is and with which server key, and binds the key its agent published there. */
+static void
+s_intake_guests(daemon_t *d)
+{
+	const vs_graph_t *g;
+	vs_agentkey_t *keys;
+	size_t n = 0;
+	int changed;
+
+	if (d->intake == NULL || !d->hv_connected || d->hv->ops->guest_exchange == NULL)
+		return;
+	g = vs_sampler_graph(d->sampler);
+	keys = calloc(g->n + 1, sizeof(*keys));
+	if (keys == NULL)
+		return;
+	for (size_t i = 0; i < g->n; i++) {
+		const vs_dom_t *dom = &g->doms[i].dom;
+		char key[VS_Z85_KEY_LEN + 1];
+
+		if (dom->id == 0 || !vs_keydom_ok(dom->name))
+			continue;
+		if (d->hv->ops->guest_exchange(d->hv, dom->id, d->conf.intake_endpoint,
+		    d->intake_pub, key, sizeof(key)) < 0 || !vs_z85_key_ok(key))
+			continue;
+		snprintf(keys[n].domain, sizeof(keys[n].domain), "%s", dom->name);
+		memcpy(keys[n].key, key, sizeof(keys[n].key));
+		n++;
+	}
+	changed = n != d->n_hv_keys || memcmp(keys, d->hv_keys, n * sizeof(*keys));
+	free(d->hv_keys);
+	d->hv_keys = keys;
+	d->n_hv_keys = n;
+	if (changed) {
+		vs_info("intake: %zu guest key(s) published through %s", n, d->hv->ops->name);
+		d->hv_keys_warned = 0;
+		s_intake_push(d);
+	}
 }
 
 static int
@@ -457,6 +538,7 @@ s_intake_start(daemon_t *d)
 	ic.stats_ms = (uint32_t)(d->conf.intake_stats_ns / VS_NS_PER_MSEC);
 	ic.log_level = d->debug ? VS_LOG_DEBUG : d->conf.log_level;
 	ic.use_syslog = d->conf.use_syslog;
+	memcpy(d->intake_pub, ic.public_key, sizeof(d->intake_pub));
 	d->intake = vs_intake_new(&ic, err, sizeof(err));
 	explicit_bzero(ic.secret_key, sizeof(ic.secret_key));
 	if (d->intake == NULL) {
@@ -603,6 +685,7 @@ s_run(daemon_t *d, int *ready_fd)
 			vs_intake_poll(d->intake);
 			if (vs_mono_ns() >= d->next_keyscan) {
 				s_intake_keys(d, 0);
+				s_intake_guests(d);
 				d->next_keyscan = vs_mono_ns() + KEYSCAN_NS;
 			}
 		}
@@ -622,6 +705,8 @@ s_run(daemon_t *d, int *ready_fd)
 				snprintf(why, sizeof(why), "listing domains failed: %s",
 				    vs_hv_error(d->hv));
 				s_hv_disconnect(d, why);
+			} else {
+				s_intake_guests(d);     /* a new guest learns the endpoint now */
 			}
 		}
 		if (!d->hv_connected && vs_mono_ns() >= d->hv_retry_at)
@@ -642,6 +727,8 @@ static void
 s_cleanup(daemon_t *d)
 {
 	vs_intake_destroy(&d->intake);
+	free(d->dir_keys);
+	free(d->hv_keys);
 	vs_control_destroy(&d->control);
 	if (d->shaper) {
 		/* nobody renews the leases once we are gone: take the rules with us */
