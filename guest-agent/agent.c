@@ -410,8 +410,8 @@ s_start(agent_t *a)
 	}
 	if (a->conf.conns && a->sockdiag == NULL && (a->sockdiag = vs_sockdiag_new()) == NULL)
 		vs_warn("connection table: NETLINK_SOCK_DIAG: %s; not reported", strerror(errno));
-	rc = vs_discover_publish(a->pub);
-	if (rc < 0 && rc != -ENOTSUP)
+	rc = a->conf.xenstore == 0 ? 0 : vs_discover_publish(a->pub);
+	if (rc < 0 && rc != -ENOTSUP && (a->conf.xenstore == 1 || rc != -ENOENT))
 		vs_warn("xenstore: cannot publish data/vscope/agent-key: %s", strerror(-rc));
 	return 0;
 }
@@ -533,7 +533,9 @@ s_run(agent_t *a)
 				next = d;
 			if (fd < 0)
 				continue;
-			items[n] = (zmq_pollitem_t){ .fd = fd, .events = ev };
+			/* zmq_poll has its own flag values: ZMQ_POLLOUT is not POLLOUT */
+			items[n] = (zmq_pollitem_t){ .fd = fd, .events = (short)(
+			    (ev & POLLIN ? ZMQ_POLLIN : 0) | (ev & POLLOUT ? ZMQ_POLLOUT : 0)) };
 			map[n++] = i;
 		}
 		now = vs_mono_ns();
@@ -554,7 +556,10 @@ s_run(agent_t *a)
 			else if (map[i] == SIZE_MAX - 1)
 				s_statsd_read(a);
 			else
-				vs_probe_io(a->probes[map[i]], items[i].revents, now);
+				vs_probe_io(a->probes[map[i]], (short)(
+				    (items[i].revents & ZMQ_POLLIN ? POLLIN : 0) |
+				    (items[i].revents & ZMQ_POLLOUT ? POLLOUT : 0) |
+				    (items[i].revents & ZMQ_POLLERR ? POLLERR : 0)), now);
 		}
 	}
 	return 0;
