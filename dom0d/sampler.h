@@ -58,6 +58,13 @@ int vs_sampler_tick(vs_sampler_t *self, int64_t now_ns);
 /* Refreshes Dom0's TCP connection table and its gauges (tcp.established, tcp.total). */
 int vs_sampler_conns(vs_sampler_t *self);
 
+/* Stores a value that does not come from the sampler's own sources (the guest intake) in
+ * series entity+metric, adding it on first use: a gauge as is, a counter as the increment
+ * since its previous absolute value. -ENOSPC/-EINVAL (counted as refused series) when the
+ * series cannot be added, -EALREADY for a second value in one tick. */
+int vs_sampler_put(vs_sampler_t *self, const char *entity, const char *metric, const char *unit,
+    vs_kind_t kind, int64_t value);
+
 vs_history_t *vs_sampler_history(const vs_sampler_t *self);
 /* Per series id, the latest raw value of a counter (what the kernel or hypervisor said). */
 const uint64_t *vs_sampler_counter_abs(const vs_sampler_t *self);

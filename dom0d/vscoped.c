@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -21,6 +22,7 @@
 #include "control.h"
 #include "dconf.h"
 #include "hv.h"
+#include "intake.h"
 #include "log.h"
 #include "sampler.h"
 #include "wire.h"
@@ -52,7 +54,13 @@ typedef struct daemon {
 	uint64_t logged_vif_errors, logged_hv_errors;
 	int pid_fd;
 	int debug;                      /* -d: survives reloads */
+	vs_intake_t *intake;            /* the guest intake's child, when configured */
+	int64_t next_keyscan;
+	struct timespec keys_mtime;
+	uint64_t intake_late;           /* records that came a second time in one tick */
 } daemon_t;
+
+static void s_intake_keys(daemon_t *d, int force);
 
 #define RELIST_NS (30 * VS_NS_PER_SEC)
 
@@ -77,6 +85,7 @@ s_usage(FILE *f)
 	    "  -d, --debug             log debug messages\n"
 	    "  -h, --help              this text\n"
 	    "  -V, --version           print the version\n"
+	    "      --intake-child FD   (internal) run as the guest intake's unprivileged child\n"
 	    "\n"
 	    "Backends compiled in: %s. Signals: SIGHUP reloads the configuration (a bad file\n"
 	    "keeps the old one), SIGTERM exits cleanly. See vscoped(8), vscoped.conf(5).\n",
@@ -291,6 +300,18 @@ s_reload_conf(daemon_t *d)
 		    "history-memory and max-series take effect at the next start");
 	if (strcmp(n.control, d->conf.control))
 		vs_warn("reload: control endpoint changes take effect at the next start");
+	if (strcmp(n.intake_endpoint, d->conf.intake_endpoint) ||
+	    strcmp(n.intake_user, d->conf.intake_user) ||
+	    strcmp(n.intake_key, d->conf.intake_key) ||
+	    n.intake_max_msgs != d->conf.intake_max_msgs ||
+	    n.intake_max_bytes != d->conf.intake_max_bytes)
+		vs_warn("reload: intake settings take effect at the next start");
+	snprintf(n.intake_endpoint, sizeof(n.intake_endpoint), "%s", d->conf.intake_endpoint);
+	snprintf(n.intake_user, sizeof(n.intake_user), "%s", d->conf.intake_user);
+	snprintf(n.intake_key, sizeof(n.intake_key), "%s", d->conf.intake_key);
+	n.intake_max_msgs = d->conf.intake_max_msgs;
+	n.intake_max_bytes = d->conf.intake_max_bytes;
+	n.intake_stats_ns = d->conf.intake_stats_ns;
 	n.interval_ns = d->conf.interval_ns;
 	n.domain_interval_ns = d->conf.domain_interval_ns;
 	n.host_interval_ns = d->conf.host_interval_ns;
@@ -311,6 +332,7 @@ s_reload_conf(daemon_t *d)
 		s_hv_connect(d);
 	}
 	d->conf = n;
+	s_intake_keys(d, 1);
 	vs_notice("configuration reloaded from %s", d->conf_path);
 }
 
@@ -369,6 +391,104 @@ s_tick(daemon_t *d)
 	s_log_errors(d);
 }
 
+/* ---- the guest intake (intake.h): the privileged parent's side ---------------------- */
+
+#define KEYSCAN_NS (2 * VS_NS_PER_SEC)
+
+/* Re-reads the key directory when it changed (or force): bindings of provisioned keys. */
+static void
+s_intake_keys(daemon_t *d, int force)
+{
+	struct stat st;
+	vs_agentkey_t *keys = NULL;
+	size_t n = 0, bad = 0;
+	char err[512];
+
+	if (d->intake == NULL)
+		return;
+	if (stat(d->conf.agent_keys, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	if (!force && st.st_mtim.tv_sec == d->keys_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == d->keys_mtime.tv_nsec)
+		return;
+	d->keys_mtime = st.st_mtim;
+	if (vs_agentkeys_load(d->conf.agent_keys, &keys, &n, &bad, err, sizeof(err)) < 0) {
+		vs_err("agent keys: %s", err);
+		return;
+	}
+	if (bad)
+		vs_warn("agent keys: %zu bad or conflicting file(s) in %s left out", bad,
+		    d->conf.agent_keys);
+	vs_info("agent keys: %zu guest key(s) from %s", n, d->conf.agent_keys);
+	vs_intake_set_keys(d->intake, keys, n);
+	free(keys);
+}
+
+static int
+s_intake_start(daemon_t *d)
+{
+	vs_intake_config_t ic;
+	char err[512];
+	int created = 0;
+
+	if (d->conf.intake_endpoint[0] == '\0')
+		return 0;
+	memset(&ic, 0, sizeof(ic));
+	if (vs_keyfile_ensure(d->conf.intake_key, ic.public_key, ic.secret_key, &created, err,
+	    sizeof(err)) < 0) {
+		vs_err("intake key: %s", err);
+		return -1;
+	}
+	if (created)
+		vs_notice("intake: made a new key pair in %s", d->conf.intake_key);
+	snprintf(ic.endpoint, sizeof(ic.endpoint), "%s", d->conf.intake_endpoint);
+	snprintf(ic.user, sizeof(ic.user), "%s", d->conf.intake_user);
+	ic.max_msgs = (uint32_t)d->conf.intake_max_msgs;
+	ic.max_bytes = (uint32_t)d->conf.intake_max_bytes;
+	ic.stats_ms = (uint32_t)(d->conf.intake_stats_ns / VS_NS_PER_MSEC);
+	ic.log_level = d->debug ? VS_LOG_DEBUG : d->conf.log_level;
+	ic.use_syslog = d->conf.use_syslog;
+	d->intake = vs_intake_new(&ic, err, sizeof(err));
+	explicit_bzero(ic.secret_key, sizeof(ic.secret_key));
+	if (d->intake == NULL) {
+		vs_err("intake: %s", err);
+		return -1;
+	}
+	s_intake_keys(d, 1);
+	d->next_keyscan = vs_mono_ns() + KEYSCAN_NS;
+	vs_notice("intake: guests connect to %s (server key %s)", d->conf.intake_endpoint,
+	    ic.public_key);
+	return 0;
+}
+
+static const char *
+s_intake_unit(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > 3 && !strcmp(name + n - 3, "_us"))
+		return "us";
+	if (!strncmp(name, "intake.", 7))
+		return strcmp(name, "intake.bytes") ? "count" : "bytes";
+	if (n > 6 && (!strcmp(name + n - 6, ".count") || !strcmp(name + n - 7, ".errors")))
+		return "count";
+	return "";
+}
+
+/* A record the parent re-checked (intake.c): stored as a metric of its domain. */
+static void
+s_intake_rec(void *arg, const char *domain, const vs_intake_rec_t *r)
+{
+	daemon_t *d = arg;
+	double v = r->value;
+
+	if (v > 9.0e18 || v < -9.0e18)
+		return;
+	if (vs_sampler_put(d->sampler, domain ? domain : "host", r->name, s_intake_unit(r->name),
+	    r->kind ? VS_KIND_COUNTER : VS_KIND_GAUGE, (int64_t)llround(v)) == -EALREADY)
+		d->intake_late++;
+}
+
 static int
 s_run(daemon_t *d, int *ready_fd)
 {
@@ -409,6 +529,9 @@ s_run(daemon_t *d, int *ready_fd)
 		vs_err("timerfd: %s", strerror(errno));
 		return 1;
 	}
+	/* before the hypervisor is opened, so the child could not inherit its handles anyway */
+	if (s_intake_start(d) < 0)
+		return 1;
 	d->hv_backoff = VS_NS_PER_SEC;
 	s_hv_connect(d);
 	d->next_relist = vs_mono_ns() + RELIST_NS;
@@ -418,8 +541,8 @@ s_run(daemon_t *d, int *ready_fd)
 	s_ready(ready_fd, 0);
 
 	while (!s_stop) {
-		zmq_pollitem_t items[4];
-		int n = 0, hv_fd = -1, timeout_ms = 1000, prc;
+		zmq_pollitem_t items[5];
+		int n = 0, hv_fd = -1, timeout_ms = 1000, prc, in_at = -1;
 		int64_t now = vs_mono_ns();
 
 		items[n++] = (zmq_pollitem_t){ vs_control_socket(d->control), 0, ZMQ_POLLIN, 0 };
@@ -427,9 +550,15 @@ s_run(daemon_t *d, int *ready_fd)
 		items[n++] = (zmq_pollitem_t){ NULL, vs_sampler_links_fd(d->sampler), ZMQ_POLLIN, 0 };
 		if (d->hv_connected && (hv_fd = d->hv->ops->event_fd(d->hv)) >= 0)
 			items[n++] = (zmq_pollitem_t){ NULL, hv_fd, ZMQ_POLLIN, 0 };
+		if (d->intake && vs_intake_fd(d->intake) >= 0) {
+			in_at = n;
+			items[n++] = (zmq_pollitem_t){ NULL, vs_intake_fd(d->intake), ZMQ_POLLIN, 0 };
+		}
+		if (d->intake)
+			timeout_ms = 250;       /* reap and restart the child promptly */
 		if (!d->hv_connected) {
 			int64_t wait = (d->hv_retry_at - now) / VS_NS_PER_MSEC;
-			timeout_ms = wait < 0 ? 0 : wait < 1000 ? (int)wait : 1000;
+			timeout_ms = wait < 0 ? 0 : wait < timeout_ms ? (int)wait : timeout_ms;
 		}
 		prc = zmq_poll(items, n, timeout_ms);
 		if (prc < 0 && errno != EINTR) {
@@ -446,7 +575,16 @@ s_run(daemon_t *d, int *ready_fd)
 			s_tick(d);
 		if (prc > 0 && (items[2].revents & ZMQ_POLLIN))
 			vs_sampler_links_event(d->sampler);
-		if (prc > 0 && n > 3 && (items[3].revents & ZMQ_POLLIN)) {
+		if (prc > 0 && in_at >= 0 && (items[in_at].revents & ZMQ_POLLIN))
+			vs_intake_process(d->intake, s_intake_rec, d);
+		if (d->intake) {
+			vs_intake_poll(d->intake);
+			if (vs_mono_ns() >= d->next_keyscan) {
+				s_intake_keys(d, 0);
+				d->next_keyscan = vs_mono_ns() + KEYSCAN_NS;
+			}
+		}
+		if (prc > 0 && hv_fd >= 0 && (items[3].revents & ZMQ_POLLIN)) {
 			if (d->hv->ops->dispatch(d->hv, s_hv_event, d) < 0)
 				s_hv_disconnect(d, vs_hv_error(d->hv));
 		}
@@ -476,6 +614,7 @@ s_run(daemon_t *d, int *ready_fd)
 static void
 s_cleanup(daemon_t *d)
 {
+	vs_intake_destroy(&d->intake);
 	vs_control_destroy(&d->control);
 	vs_sampler_destroy(&d->sampler);
 	vs_hv_destroy(&d->hv);
@@ -504,6 +643,7 @@ main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "intake-child", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	daemon_t d;
@@ -526,6 +666,7 @@ main(int argc, char **argv)
 		case 'p': s_override(&d, "pidfile", optarg); break;
 		case 'E': to_stderr = 1; break;
 		case 'd': debug = 1; break;
+		case 'I': return vs_intake_child_main(atoi(optarg));
 		case 'h': s_usage(stdout); return 0;
 		case 'V': printf("vscoped %s (backends: %s)\n", PACKAGE_VERSION, vs_hv_backends());
 			return 0;

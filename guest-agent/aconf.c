@@ -28,14 +28,6 @@ vs_aconf_defaults(vs_aconf_t *c)
 	c->log_level = VS_LOG_NOTICE;
 }
 
-int
-vs_z85_key_valid(const char *s)
-{
-	uint8_t bin[32];
-
-	return strlen(s) == VS_Z85_KEY_LEN && zmq_z85_decode(bin, s) != NULL;
-}
-
 static int
 s_dur(const char *v, int64_t min, int64_t max, int64_t *r, char *err, size_t errlen)
 {
@@ -73,7 +65,7 @@ s_key(void *arg, const char *key, const char *v, char *err, size_t errlen)
 		return s_copy(c->endpoint, sizeof(c->endpoint), v, err, errlen);
 	}
 	if (strcmp(key, "server-key") == 0) {
-		if (!vs_z85_key_valid(v)) {
+		if (!vs_z85_key_ok(v)) {
 			snprintf(err, errlen, "server-key is not a 40-character z85 key");
 			return -EINVAL;
 		}
@@ -171,43 +163,14 @@ vs_aconf_check(const vs_aconf_t *c, char *err, size_t errlen)
 	return 0;
 }
 
-typedef struct keys {
-	char pub[VS_Z85_KEY_LEN + 1], sec[VS_Z85_KEY_LEN + 1];
-} keys_t;
-
-static int
-s_keyline(void *arg, const char *key, const char *v, char *err, size_t errlen)
-{
-	keys_t *k = arg;
-	char *dst;
-
-	if (strcmp(key, "public") == 0)
-		dst = k->pub;
-	else if (strcmp(key, "secret") == 0)
-		dst = k->sec;
-	else {
-		snprintf(err, errlen, "unknown key '%s' (want public and secret)", key);
-		return -EINVAL;
-	}
-	if (!vs_z85_key_valid(v)) {
-		snprintf(err, errlen, "%s is not a 40-character z85 key", key);
-		return -EINVAL;
-	}
-	strcpy(dst, v);
-	return 0;
-}
-
 int
-vs_keyfile_read(const char *path, char pub[VS_Z85_KEY_LEN + 1], char sec[VS_Z85_KEY_LEN + 1],
+vs_aconf_keys(const char *path, char pub[VS_Z85_KEY_LEN + 1], char sec[VS_Z85_KEY_LEN + 1],
     char *err, size_t errlen)
 {
-	struct stat st;
-	keys_t k;
-	uint8_t bs[32], bp[32];
 	char derived[VS_Z85_KEY_LEN + 1];
+	struct stat st;
 	int rc;
 
-	memset(&k, 0, sizeof(k));
 	if (stat(path, &st) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "key file %s: %s", path, strerror(errno));
@@ -218,50 +181,28 @@ vs_keyfile_read(const char *path, char pub[VS_Z85_KEY_LEN + 1], char sec[VS_Z85_
 		    "it holds a secret key: chmod 600 it", path, (unsigned)(st.st_mode & 07777));
 		return -EPERM;
 	}
-	if ((rc = vs_conf_read(path, s_keyline, &k, err, errlen)) < 0)
+	if ((rc = vs_keyfile_read(path, pub, sec, err, errlen)) < 0)
 		return rc;
-	if (k.pub[0] == 0 || k.sec[0] == 0) {
-		snprintf(err, errlen, "key file %s: needs both 'public' and 'secret'", path);
-		return -EINVAL;
-	}
 	/* the public key must belong to the secret one, or the intake sees another identity */
-	zmq_z85_decode(bs, k.sec);
-	if (zmq_curve_public(derived, k.sec) != 0 || strcmp(derived, k.pub) != 0) {
+	if (zmq_curve_public(derived, sec) != 0 || strcmp(derived, pub) != 0) {
 		snprintf(err, errlen, "key file %s: public key does not match the secret key", path);
 		return -EINVAL;
 	}
-	(void)bp;
-	strcpy(pub, k.pub);
-	strcpy(sec, k.sec);
 	return 0;
 }
 
 int
-vs_keyfile_generate(const char *path, char pub[VS_Z85_KEY_LEN + 1], char *err, size_t errlen)
+vs_aconf_keygen(const char *path, char pub[VS_Z85_KEY_LEN + 1], char *err, size_t errlen)
 {
 	char sec[VS_Z85_KEY_LEN + 1], p[VS_Z85_KEY_LEN + 1];
-	int fd, rc = 0;
-	FILE *f;
+	int rc;
 
 	if (zmq_curve_keypair(p, sec) != 0) {
 		snprintf(err, errlen, "zmq_curve_keypair: %s (libzmq without CURVE?)",
 		    zmq_strerror(errno));
 		return -ENOTSUP;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return rc;
-	}
-	f = fdopen(fd, "w");
-	if (f == NULL || fprintf(f, "# vscope-agent key pair (CURVE, z85; quoted: z85 has '#')\n"
-	    "public = \"%s\"\nsecret = \"%s\"\n", p, sec) < 0 || fclose(f) != 0) {
-		rc = -EIO;
-		snprintf(err, errlen, "%s: write failed", path);
-		if (f == NULL)
-			close(fd);
-	}
+	rc = vs_keyfile_write(path, p, sec, err, errlen);
 	memset(sec, 0, sizeof(sec));
 	if (rc == 0)
 		memcpy(pub, p, sizeof(p));

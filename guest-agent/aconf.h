@@ -5,10 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agentkeys.h"
 #include "probe.h"
 
 #define VS_ACONF_MAX_PROBES 64          /* = VS_AGENT_MAX_LATENCY: one Report holds them all */
-#define VS_Z85_KEY_LEN      40
 
 typedef struct vs_aconf {
 	char endpoint[256];             /* tcp://ADDR:PORT; empty: from xenstore */
@@ -31,12 +31,12 @@ int vs_aconf_read(vs_aconf_t *c, const char *path, char *err, size_t errlen);
 /* Checks what must be present after all sources (file, xenstore) are applied. */
 int vs_aconf_check(const vs_aconf_t *c, char *err, size_t errlen);
 
-/* Key file: "public = Z85" and "secret = Z85" lines. Refuses a file that group or others
- * can read. 0 or -errno with a message. */
-int vs_keyfile_read(const char *path, char pub[VS_Z85_KEY_LEN + 1],
+/* Reads the agent's key file (lib/agentkeys' format, what `vscope keygen` and
+ * `vscope-agent -g` write) and refuses one that group or others can read, or whose public key
+ * is not the secret key's. 0 or -errno with a message. */
+int vs_aconf_keys(const char *path, char pub[VS_Z85_KEY_LEN + 1],
     char sec[VS_Z85_KEY_LEN + 1], char *err, size_t errlen);
 /* Creates a new key pair in path (mode 0600, must not exist). */
-int vs_keyfile_generate(const char *path, char pub[VS_Z85_KEY_LEN + 1], char *err, size_t errlen);
-int vs_z85_key_valid(const char *s);
+int vs_aconf_keygen(const char *path, char pub[VS_Z85_KEY_LEN + 1], char *err, size_t errlen);
 
 #endif

@@ -306,7 +306,7 @@ s_load(vs_aconf_t *c, const char *path, char *pub, char *sec, char *err, size_t 
 		if (ep[0] && c->endpoint[0] == 0 && strncmp(ep, "tcp://", 6) == 0 &&
 		    strlen(ep) < sizeof(c->endpoint))
 			strcpy(c->endpoint, ep);
-		if (key[0] && c->server_key[0] == 0 && vs_z85_key_valid(key))
+		if (key[0] && c->server_key[0] == 0 && vs_z85_key_ok(key))
 			strcpy(c->server_key, key);
 	} else if (c->xenstore == 1) {
 		snprintf(err, errlen, "xenstore = yes, but xenstore cannot be read (discovery: %s)",
@@ -315,7 +315,7 @@ s_load(vs_aconf_t *c, const char *path, char *pub, char *sec, char *err, size_t 
 	}
 	if ((rc = vs_aconf_check(c, err, errlen)) < 0)
 		return rc;
-	return vs_keyfile_read(c->key_file, pub, sec, err, errlen);
+	return vs_aconf_keys(c->key_file, pub, sec, err, errlen);
 }
 
 static void
@@ -596,7 +596,7 @@ main(int argc, char **argv)
 	vs_log_open("vscope-agent", !fg && !check, debug ? VS_LOG_DEBUG : VS_LOG_NOTICE);
 	if (genkey) {
 		char pub[VS_Z85_KEY_LEN + 1];
-		if (vs_keyfile_generate(genkey, pub, err, sizeof(err)) < 0) {
+		if (vs_aconf_keygen(genkey, pub, err, sizeof(err)) < 0) {
 			fprintf(stderr, "vscope-agent: %s\n", err);
 			return 1;
 		}

@@ -1,6 +1,6 @@
 /*
  * agentrecv: a test receiver for vscope-agent. Binds a ZeroMQ ROUTER as a CURVE server with
- * the secret key from KEYFILE ("public = Z85", "secret = Z85"), answers Hello with a
+ * the secret key from KEYFILE (lib/agentkeys format), answers Hello with a
  * HelloAck, and prints every decoded AgentMsg as one JSON line on stdout (flushed), prefixed
  * with the sender's CURVE public key as the intake would see it (ZMQ_MSG_PROPERTY
  * "User-Id" needs ZAP; without a ZAP handler we print the routing id length only).
@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "agent.pb-c.h"
+#include "agentkeys.h"
 #include "agentwire.h"
 
 static volatile sig_atomic_t s_stop;
@@ -26,23 +27,6 @@ s_str(const char *s)
 	for (; s && *s; s++)
 		putchar((*s >= 32 && *s < 127 && *s != '"' && *s != '\\') ? *s : '?');
 	putchar('"');
-}
-
-static int
-s_readkeys(const char *path, char *pub, char *sec)
-{
-	char line[256];
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "public = \"%40[^\"]\"", pub) == 1)
-			continue;
-		sscanf(line, "secret = \"%40[^\"]\"", sec);
-	}
-	fclose(f);
-	return strlen(pub) == 40 && strlen(sec) == 40 ? 0 : -EINVAL;
 }
 
 static void
@@ -104,18 +88,21 @@ main(int argc, char **argv)
 	int one = 1;
 	uint8_t *buf = malloc(VS_AGENT_MAX_MSG + 1);
 
-	if (argc == 2 && strcmp(argv[1], "-g") == 0) {
-		if (zmq_curve_keypair(pub, sec) != 0)
+	char err[256];
+
+	if (argc == 3 && strcmp(argv[1], "-g") == 0) {
+		if (zmq_curve_keypair(pub, sec) != 0 ||
+		    vs_keyfile_write(argv[2], pub, sec, err, sizeof(err)) < 0)
 			return 1;
-		printf("public = \"%s\"\nsecret = \"%s\"\n", pub, sec);
+		printf("%s\n", pub);
 		return 0;
 	}
 	if (argc != 3 || buf == NULL) {
-		fprintf(stderr, "usage: agentrecv KEYFILE ENDPOINT | agentrecv -g\n");
+		fprintf(stderr, "usage: agentrecv KEYFILE ENDPOINT | agentrecv -g KEYFILE\n");
 		return 2;
 	}
-	if (s_readkeys(argv[1], pub, sec) < 0) {
-		fprintf(stderr, "agentrecv: %s: no public/secret key pair\n", argv[1]);
+	if (vs_keyfile_read(argv[1], pub, sec, err, sizeof(err)) < 0) {
+		fprintf(stderr, "agentrecv: %s\n", err);
 		return 1;
 	}
 	signal(SIGTERM, s_on_stop);

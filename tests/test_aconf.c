@@ -35,13 +35,13 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		tap_skip_all("mkdtemp");
 	snprintf(kp, sizeof(kp), "%s/agent.key", dir);
-	tap_ok(vs_keyfile_generate(kp, pub, err, sizeof(err)) == 0, "key pair generated");
-	tap_ok(vs_keyfile_read(kp, pub2, sec, err, sizeof(err)) == 0 && strcmp(pub, pub2) == 0,
+	tap_ok(vs_aconf_keygen(kp, pub, err, sizeof(err)) == 0, "key pair generated");
+	tap_ok(vs_aconf_keys(kp, pub2, sec, err, sizeof(err)) == 0 && strcmp(pub, pub2) == 0,
 	    "and read back (%s)", err);
-	tap_ok(vs_keyfile_generate(kp, pub, err, sizeof(err)) == -EEXIST,
+	tap_ok(vs_aconf_keygen(kp, pub, err, sizeof(err)) == -EEXIST,
 	    "never overwrites a key file");
 	chmod(kp, 0640);
-	rc = vs_keyfile_read(kp, pub2, sec, err, sizeof(err));
+	rc = vs_aconf_keys(kp, pub2, sec, err, sizeof(err));
 	tap_ok(rc == -EPERM && strstr(err, "readable by group or others"),
 	    "mode 0640 refused: %s", err);
 	chmod(kp, 0600);

@@ -48,6 +48,38 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "  -n, --iterations N      stop after N updates (default: run until quit)\n"
 	  "  -b, --batch             plain text to stdout, one block per update\n"
 	  "      --sort KEY          order domains by name, cpu, mem or net (default name)\n" },
+	{ "metrics", vs_cmd_metrics,
+	  "[options] DOMAIN [METRIC|PREFIX*...]",
+	  "Show a domain's metrics: what its agent reported (app.latency.*, jvm.*, statsd.*),\n"
+	  "the intake's counters for it (intake.*) and Dom0's own (cpu.*, net.*, ...)",
+	  "  -w, --window SECS       rates over the last SECS seconds (default 1)\n" },
+	{ "keygen", vs_cmd_keygen,
+	  "[-o FILE]",
+	  "Make a CURVE key pair (Z85): to FILE (mode 0600, printing the public key), or stdout",
+	  "  -o, --output FILE       write the pair to FILE, which must not exist\n" },
+	{ "agent-key", vs_cmd_agent_key,
+	  "[-D DIR] add DOMAIN KEYFILE|Z85 | list | remove DOMAIN",
+	  "Bind a guest agent's public key to its domain in vscoped's key directory",
+	  "  -D, --dir DIR           key directory (default $VSCOPE_AGENT_KEYS, else\n"
+	  "                          " SYSCONFDIR "/vscope/agent-keys)\n" },
+	{ "mscope", vs_cmd_mscope,
+	  "ingest|formats|logformat [options] [FILE...]",
+	  "milliScope transformer: load monitor and server logs into the warehouse",
+	  "  ingest FILE...          load files (format detected, or --format)\n"
+	  "  formats                 list the parser specs\n"
+	  "  logformat STRING        print the spec derived from an Apache LogFormat\n"
+	  "  -w, --warehouse URL     sqlite:PATH or PATH (default $VSCOPE_WAREHOUSE, else\n"
+	  "                          ./mscope.db)\n"
+	  "      --run NAME          the run the files belong to (default \"default\")\n"
+	  "      --format KIND       the spec to use (see 'vscope mscope formats')\n"
+	  "      --logformat STRING  an Apache LogFormat string or nickname (common, combined)\n"
+	  "      --httpd-conf FILE   read the LogFormat from an httpd config (--nickname NICK)\n"
+	  "      --date YYYY-MM-DD   the date for logs that carry none (collectl -oT)\n"
+	  "      --zone ZONE         the logs' zone when they carry none (UTC, +HHMM, local)\n"
+	  "      --host NAME         the host when the log names none\n"
+	  "      --strict            a line that does not parse is an error, not a skip\n"
+	  "      --specs DIR         spec directory (default $VSCOPE_MSCOPE_SPECS, else the\n"
+	  "                          installed one)\n" },
 	{ "help", s_cmd_help,
 	  "[COMMAND]",
 	  "Show the commands, or one command's options",
@@ -82,7 +114,8 @@ s_main_help(FILE *f)
 	    "\n"
 	    "Commands:\n", VS_CTL_DEFAULT_ENDPOINT);
 	for (size_t i = 0; i < S_NCMDS; i++)
-		fprintf(f, "  %-8s %s\n", s_cmdtable[i].name, s_cmdtable[i].help);
+		fprintf(f, "  %-9s %.*s\n", s_cmdtable[i].name,
+		    (int)strcspn(s_cmdtable[i].help, "\n"), s_cmdtable[i].help);
 	fprintf(f, "\n'vscope help COMMAND' shows a command's options.\n");
 }
 
