@@ -155,8 +155,6 @@ vs_probe_spec_parse(const char *v, vs_probe_spec_t *s_r, char *err, size_t errle
 		snprintf(err, errlen, "probe %s: http target must start with http://", s_r->name);
 		return -EINVAL;
 	}
-	if (s_r->timeout_ns > s_r->interval_ns && s_r->interval_ns < VS_NS_PER_SEC)
-		s_r->timeout_ns = s_r->interval_ns;
 	return 0;
 }
 

@@ -55,8 +55,8 @@ main(void)
 	tap_ok(c.interval_ns == 500000000 && c.statsd_port == 9125 && c.n_probes == 3,
 	    "interval, statsd port, 3 probes");
 	tap_ok(c.probes[0].type == VS_PROBE_TCP && c.probes[0].interval_ns == 10000000 &&
-	    c.probes[0].timeout_ns == 10000000 && strcmp(c.probes[0].target, "10.77.1.1:7") == 0,
-	    "tcp probe at 10 ms (timeout capped at the interval)");
+	    c.probes[0].timeout_ns == 200000000 && strcmp(c.probes[0].target, "10.77.1.1:7") == 0,
+	    "tcp probe at 10 ms, timeout 200 ms (a busy probe skips its slots)");
 	tap_ok(c.probes[1].expect_status == 204 && c.probes[1].type == VS_PROBE_HTTP,
 	    "http probe expects 204");
 	tap_ok(strcmp(c.probes[2].target, "/bin/sh -c 'echo x > /dev/null'") == 0,
