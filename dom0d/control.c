@@ -1,6 +1,7 @@
 #include "control.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,123 @@ s_conns(vs_control_ctx_t *ctx, Vsctl__Connections *out, Vsctl__Conn **cb_r,
 	return 0;
 }
 
+/* ---- shaping ---------------------------------------------------------------------- */
+
+struct shape_bufs {
+	Vsctl__ShapeList list;
+	Vsctl__ShapeRule *rules;
+	Vsctl__ShapeRule **rule_p;
+	Vsctl__ShapeStats *stats;
+	char (*ifb)[IF_NAMESIZE];
+};
+
+static void
+s_shape_free(struct shape_bufs *b)
+{
+	free(b->rules);
+	free(b->rule_p);
+	free(b->stats);
+	free(b->ifb);
+}
+
+/* The rules of domain (NULL: all) into b->list. */
+static int
+s_shape_list(vs_control_ctx_t *ctx, const char *domain, struct shape_bufs *b)
+{
+	size_t n = 0, k = 0;
+	const vs_shaper_rule_t *rs = vs_shaper_rules(ctx->shaper, &n);
+
+	vsctl__shape_list__init(&b->list);
+	b->list.time_ns = vs_now_ns();
+	b->rules = calloc(n + 1, sizeof(*b->rules));
+	b->rule_p = calloc(n + 1, sizeof(*b->rule_p));
+	b->stats = calloc(2 * n + 1, sizeof(*b->stats));
+	b->ifb = calloc(n + 1, sizeof(*b->ifb));
+	if (!b->rules || !b->rule_p || !b->stats || !b->ifb)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const vs_shaper_rule_t *sr = &rs[i];
+		Vsctl__ShapeRule *o = &b->rules[k];
+		const vs_shape_stats_t *st[2] = { &sr->from, &sr->to };
+
+		if (domain && strcmp(domain, sr->r.domain))
+			continue;
+		vsctl__shape_rule__init(o);
+		o->domain = (char *)sr->r.domain;
+		o->vif = (char *)sr->r.vif;
+		if (!(sr->r.dir & VS_SHAPE_FROM_VM) ||
+		    vs_shape_ifb_name(sr->r.vif, 0, b->ifb[k]) < 0)
+			b->ifb[k][0] = '\0';
+		o->ifb = b->ifb[k];
+		o->rate_bps = sr->r.rate_bps;
+		o->ceil_bps = sr->r.ceil_bps ? sr->r.ceil_bps : sr->r.rate_bps;
+		o->burst_bytes = sr->r.burst;
+		o->direction = (char *)vs_shape_dir_name(sr->r.dir);
+		o->expires_ns = sr->r.expires_ns;
+		o->ttl_ns = sr->r.ttl_ns;
+		for (int d = 0; d < 2; d++) {
+			Vsctl__ShapeStats *x = &b->stats[2 * k + (size_t)d];
+
+			vsctl__shape_stats__init(x);
+			x->bytes = st[d]->bytes;
+			x->packets = st[d]->packets;
+			x->drops = st[d]->drops;
+			x->overlimits = st[d]->overlimits;
+			x->valid = st[d]->valid;
+		}
+		o->from_vm = &b->stats[2 * k];
+		o->to_vm = &b->stats[2 * k + 1];
+		b->rule_p[k] = o;
+		k++;
+	}
+	b->list.rules = b->rule_p;
+	b->list.n_rules = k;
+	return 0;
+}
+
+static int
+s_shape(vs_control_ctx_t *ctx, const Vsctl__Request *req, struct shape_bufs *b, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	if (ctx->shaper == NULL) {
+		snprintf(err, errlen, "shaping is not available in this vscoped");
+		return -ENOTSUP;
+	}
+	if (req->body_case == VSCTL__REQUEST__BODY_SHAPE) {
+		const Vsctl__ShapeReq *q = req->shape;
+		vs_shape_rule_t r;
+
+		memset(&r, 0, sizeof(r));
+		snprintf(r.domain, sizeof(r.domain), "%s", q->domain);
+		snprintf(r.vif, sizeof(r.vif), "%s", q->vif);
+		r.rate_bps = q->rate_bps;
+		r.ceil_bps = q->ceil_bps;
+		r.burst = q->burst_bytes;
+		r.ttl_ns = q->ttl_ns;
+		r.dir = (int)q->direction;
+		rc = vs_shaper_apply(ctx->shaper, ctx->graph, &r, vs_now_ns(), err, errlen);
+		if (rc < 0)
+			return rc;
+		{
+			/* answer with the domain's rules under their canonical name */
+			const vs_gdom_t *gd = vs_graph_dom_by_name(ctx->graph, q->domain);
+
+			return s_shape_list(ctx, gd ? gd->dom.name : NULL, b);
+		}
+	}
+	if (req->body_case == VSCTL__REQUEST__BODY_UNSHAPE) {
+		rc = vs_shaper_unshape(ctx->shaper, ctx->graph, req->unshape->domain,
+		    req->unshape->vif, err, errlen);
+		if (rc < 0)
+			return rc;
+		return s_shape_list(ctx, NULL, b);
+	}
+	vs_shaper_refresh(ctx->shaper);
+	return s_shape_list(ctx, NULL, b);
+}
+
 int
 vs_control_handle(vs_control_ctx_t *ctx, const void *buf, size_t len, void **reply_r,
     size_t *reply_len_r)
@@ -351,6 +469,7 @@ vs_control_handle(vs_control_ctx_t *ctx, const void *buf, size_t len, void **rep
 	Vsctl__Connections conns;
 	struct inv_bufs ib = { 0 };
 	struct read_ctx rc = { 0 };
+	struct shape_bufs sb = { 0 };
 	vs_point_t *pts = NULL;
 	Vsctl__Point *pb = NULL, **pp = NULL;
 	Vsctl__Conn *cb = NULL, **cp = NULL;
@@ -394,6 +513,18 @@ vs_control_handle(vs_control_ctx_t *ctx, const void *buf, size_t len, void **rep
 			rep.conns = &conns;
 		}
 		break;
+	case VSCTL__REQUEST__BODY_SHAPE:
+	case VSCTL__REQUEST__BODY_UNSHAPE:
+	case VSCTL__REQUEST__BODY_SHAPE_LIST:
+		status = s_shape(ctx, req, &sb, err, sizeof(err));
+		if (status == 0) {
+			rep.body_case = req->body_case == VSCTL__REQUEST__BODY_SHAPE ?
+			    VSCTL__REPLY__BODY_SHAPE : req->body_case == VSCTL__REQUEST__BODY_UNSHAPE ?
+			    VSCTL__REPLY__BODY_UNSHAPE : VSCTL__REPLY__BODY_SHAPE_LIST;
+			rep.shape = rep.unshape = rep.shape_list = &sb.list;
+		} else if (!err[0])
+			snprintf(err, sizeof(err), "out of memory");
+		break;
 	default:        /* vs_wire_request_decode refuses every other case */
 		status = -EOPNOTSUPP;
 		snprintf(err, sizeof(err), "unknown request");
@@ -410,6 +541,7 @@ reply:
 	if (req)
 		vsctl__request__free_unpacked(req, NULL);
 	s_inv_free(&ib);
+	s_shape_free(&sb);
 	free(rc.rd);
 	free(rc.rd_p);
 	free(pts);

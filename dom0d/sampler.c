@@ -356,6 +356,12 @@ vs_sampler_conns(vs_sampler_t *self)
 
 vs_history_t *vs_sampler_history(const vs_sampler_t *self) { return self->history; }
 const uint64_t *vs_sampler_counter_abs(const vs_sampler_t *self) { return self->counter_abs; }
+
+void
+vs_sampler_counter(vs_sampler_t *self, int id, uint64_t last, uint64_t cur, int have_last)
+{
+	s_counter(self, id, last, cur, have_last);
+}
 const vs_graph_t *vs_sampler_graph(const vs_sampler_t *self) { return &self->graph; }
 const vs_sockdiag_t *vs_sampler_sockdiag(const vs_sampler_t *self) { return self->sockdiag; }
 const vs_sampler_stats_t *vs_sampler_stats(const vs_sampler_t *self) { return &self->stats; }

@@ -69,6 +69,9 @@ vs_history_t *vs_sampler_history(const vs_sampler_t *self);
 /* Per series id, the latest raw value of a counter (what the kernel or hypervisor said). */
 const uint64_t *vs_sampler_counter_abs(const vs_sampler_t *self);
 const vs_graph_t *vs_sampler_graph(const vs_sampler_t *self);
+/* Records a counter sampled outside the sampler (shaping statistics): the raw value cur
+ * for reads, and the increment from last into series id when have_last. id < 0: nothing. */
+void vs_sampler_counter(vs_sampler_t *self, int id, uint64_t last, uint64_t cur, int have_last);
 const vs_sockdiag_t *vs_sampler_sockdiag(const vs_sampler_t *self);
 const vs_sampler_stats_t *vs_sampler_stats(const vs_sampler_t *self);
 unsigned vs_sampler_ncpus(const vs_sampler_t *self);

@@ -25,6 +25,7 @@
 #include "intake.h"
 #include "log.h"
 #include "sampler.h"
+#include "shaper.h"
 #include "wire.h"
 
 static volatile sig_atomic_t s_stop, s_reload;
@@ -54,6 +55,9 @@ typedef struct daemon {
 	uint64_t logged_vif_errors, logged_hv_errors;
 	int pid_fd;
 	int debug;                      /* -d: survives reloads */
+	const char *shaping_dir;
+	vs_shaper_t *shaper;
+	int64_t next_shape;
 	vs_intake_t *intake;            /* the guest intake's child, when configured */
 	int64_t next_keyscan;
 	struct timespec keys_mtime;
@@ -61,6 +65,8 @@ typedef struct daemon {
 } daemon_t;
 
 static void s_intake_keys(daemon_t *d, int force);
+
+#define SHAPE_TICK_NS (250 * VS_NS_PER_MSEC)
 
 #define RELIST_NS (30 * VS_NS_PER_SEC)
 
@@ -82,6 +88,8 @@ s_usage(FILE *f)
 	    "  -i, --interval DURATION sampling interval, 1ms..60s (default 100ms)\n"
 	    "  -p, --pidfile FILE      pidfile (default %s/vscoped.pid)\n"
 	    "      --stderr            log to stderr instead of syslog\n"
+	    "      --shaping-dir DIR   shaping state files (default %s)\n"
+	    "      --cleanup-shaping   remove every vscope-owned shaping rule and IFB, and exit\n"
 	    "  -d, --debug             log debug messages\n"
 	    "  -h, --help              this text\n"
 	    "  -V, --version           print the version\n"
@@ -89,7 +97,8 @@ s_usage(FILE *f)
 	    "\n"
 	    "Backends compiled in: %s. Signals: SIGHUP reloads the configuration (a bad file\n"
 	    "keeps the old one), SIGTERM exits cleanly. See vscoped(8), vscoped.conf(5).\n",
-	    VS_DCONF_DEFAULT_PATH, VS_CTL_DEFAULT_ENDPOINT, RUNSTATEDIR, vs_hv_backends());
+	    VS_DCONF_DEFAULT_PATH, VS_CTL_DEFAULT_ENDPOINT, RUNSTATEDIR, VS_SHAPER_DEFAULT_DIR,
+	    vs_hv_backends());
 }
 
 /* Defaults, then the file, then the command line; into *c only if all of it is good. */
@@ -519,6 +528,19 @@ s_run(daemon_t *d, int *ready_fd)
 	d->ctx.history_ns = d->conf.history_ns;
 	d->ctx.started_ns = vs_now_ns();
 	gethostname(d->ctx.host_name, sizeof(d->ctx.host_name) - 1);
+	d->shaper = vs_shaper_new(d->shaping_dir, err, sizeof(err));
+	if (d->shaper == NULL)
+		vs_warn("shaping is not available: %s", err);
+	else {
+		/* rules of an earlier run are removed, not re-adopted: vscoped(8) */
+		rc = vs_shaper_cleanup(d->shaper);
+		if (rc > 0)
+			vs_notice("shaping: removed %d rules or IFBs left by an earlier run", rc);
+		else if (rc < 0)
+			vs_warn("shaping: cleaning up an earlier run: %s", strerror(-rc));
+		rc = 0;
+	}
+	d->ctx.shaper = d->shaper;
 	d->control = vs_control_new(d->zctx, d->conf.control, &d->ctx, err, sizeof(err));
 	if (d->control == NULL) {
 		vs_err("%s", err);
@@ -542,7 +564,7 @@ s_run(daemon_t *d, int *ready_fd)
 
 	while (!s_stop) {
 		zmq_pollitem_t items[5];
-		int n = 0, hv_fd = -1, timeout_ms = 1000, prc, in_at = -1;
+		int n = 0, hv_fd = -1, timeout_ms = 250, prc, in_at = -1;
 		int64_t now = vs_mono_ns();
 
 		items[n++] = (zmq_pollitem_t){ vs_control_socket(d->control), 0, ZMQ_POLLIN, 0 };
@@ -604,6 +626,11 @@ s_run(daemon_t *d, int *ready_fd)
 		}
 		if (!d->hv_connected && vs_mono_ns() >= d->hv_retry_at)
 			s_hv_connect(d);
+		if (d->shaper && vs_mono_ns() >= d->next_shape) {
+			vs_shaper_tick(d->shaper, d->hv_connected ? d->ctx.graph : NULL, d->sampler,
+			    vs_now_ns());
+			d->next_shape = vs_mono_ns() + SHAPE_TICK_NS;
+		}
 		if (prc > 0 && (items[0].revents & ZMQ_POLLIN))
 			vs_control_process(d->control);
 	}
@@ -616,6 +643,14 @@ s_cleanup(daemon_t *d)
 {
 	vs_intake_destroy(&d->intake);
 	vs_control_destroy(&d->control);
+	if (d->shaper) {
+		/* nobody renews the leases once we are gone: take the rules with us */
+		int n = vs_shaper_cleanup(d->shaper);
+
+		if (n > 0)
+			vs_notice("shaping: removed %d rules on exit", n);
+		vs_shaper_destroy(&d->shaper);
+	}
 	vs_sampler_destroy(&d->sampler);
 	vs_hv_destroy(&d->hv);
 	if (d->timer_fd >= 0)
@@ -641,12 +676,15 @@ main(int argc, char **argv)
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "stderr", no_argument, NULL, 'E' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "shaping-dir", required_argument, NULL, 'S' },
+		{ "cleanup-shaping", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "intake-child", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	daemon_t d;
+	int cleanup_shaping = 0;
 	int check = 0, foreground = 0, to_stderr = 0, debug = 0, opt, rc, ready_fd = -1;
 	char err[512];
 	struct sigaction sa;
@@ -666,6 +704,8 @@ main(int argc, char **argv)
 		case 'p': s_override(&d, "pidfile", optarg); break;
 		case 'E': to_stderr = 1; break;
 		case 'd': debug = 1; break;
+		case 'S': d.shaping_dir = optarg; break;
+		case 'C': cleanup_shaping = 1; break;
 		case 'I': return vs_intake_child_main(atoi(optarg));
 		case 'h': s_usage(stdout); return 0;
 		case 'V': printf("vscoped %s (backends: %s)\n", PACKAGE_VERSION, vs_hv_backends());
@@ -677,6 +717,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "vscoped: unexpected argument '%s'\n", argv[optind]);
 		s_usage(stderr);
 		return 2;
+	}
+	if (cleanup_shaping) {
+		vs_shaper_t *sh = vs_shaper_new(d.shaping_dir, err, sizeof(err));
+
+		if (sh == NULL) {
+			fprintf(stderr, "vscoped: shaping: %s\n", err);
+			return 1;
+		}
+		rc = vs_shaper_cleanup(sh);
+		vs_shaper_destroy(&sh);
+		if (rc < 0) {
+			fprintf(stderr, "vscoped: --cleanup-shaping: %s\n", strerror(-rc));
+			return 1;
+		}
+		printf("vscoped: removed %d vscope-owned shaping rules or IFBs\n", rc);
+		return 0;
 	}
 	if (s_load_conf(&d, &d.conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vscoped: %s\n", err);

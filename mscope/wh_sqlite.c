@@ -42,7 +42,8 @@ static int
 s_open(vs_wh_t *wh, const char *target, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	int rc = sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL);     /* one thread per handle */
 
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", target, db ? sqlite3_errmsg(db) : "cannot open");
@@ -238,7 +239,7 @@ s_insert(vs_wh_t *wh, vs_wh_table_t *t, int64_t load_id, int64_t host_id, int64_
 		}
 		if ((v->type == VS_MT_INTEGER || v->type == VS_MT_REAL) && ct == VS_MT_TEXT &&
 		    v->s != NULL) {
-			sqlite3_bind_text(st, c, v->s, (int)v->n, SQLITE_TRANSIENT);
+			sqlite3_bind_text(st, c, v->s, (int)v->n, SQLITE_STATIC);
 			continue;
 		}
 		switch (v->type) {
@@ -250,7 +251,8 @@ s_insert(vs_wh_t *wh, vs_wh_table_t *t, int64_t load_id, int64_t host_id, int64_
 			sqlite3_bind_double(st, c, v->d);
 			break;
 		case VS_MT_TEXT:
-			sqlite3_bind_text(st, c, v->s, (int)v->n, SQLITE_TRANSIENT);
+			/* the text outlives the step below, which copies it into the row */
+			sqlite3_bind_text(st, c, v->s, (int)v->n, SQLITE_STATIC);
 			break;
 		default:
 			sqlite3_bind_null(st, c);

@@ -80,6 +80,20 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "      --strict            a line that does not parse is an error, not a skip\n"
 	  "      --specs DIR         spec directory (default $VSCOPE_MSCOPE_SPECS, else the\n"
 	  "                          installed one)\n" },
+	{ "shape", vs_cmd_shape,
+	  "[options] DOMAIN --rate RATE | --list",
+	  "Shape a domain's traffic in Dom0 (tc: IFB + htb), with a lease; --list shows rules",
+	  "      --rate RATE         e.g. 10mbit (bit kbit mbit gbit, bps kbps mbps gbps)\n"
+	  "      --ceil RATE         borrow up to RATE (default: the rate)\n"
+	  "      --burst SIZE        bucket size, e.g. 32k (default 32k)\n"
+	  "      --ttl DURATION      lease, e.g. 90s, 10m, 2h (default 10m); shape again to renew\n"
+	  "      --direction DIR     from-vm (default), to-vm or both\n"
+	  "      --vif VIF           only this VIF of the domain (default: all of them)\n"
+	  "      --list              the rules in force, leases left and tc statistics\n" },
+	{ "unshape", vs_cmd_unshape,
+	  "[options] DOMAIN",
+	  "Remove a domain's shaping (every trace of it in tc)",
+	  "      --vif VIF           only this VIF's rule\n" },
 	{ "help", s_cmd_help,
 	  "[COMMAND]",
 	  "Show the commands, or one command's options",
