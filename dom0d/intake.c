@@ -618,6 +618,14 @@ s_start(vs_intake_t *self)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
+	/* room for bursts of records, so the child drops (counted as busy) only when the
+	 * parent really falls behind; beyond wmem_max only with CAP_NET_ADMIN */
+	{
+		int sz = 4 << 20;
+
+		if (setsockopt(sp[1], SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+			setsockopt(sp[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;

@@ -35,4 +35,18 @@ for t in mscope_spec mscope_parse; do
 	if [[ $r == 0 ]]; then echo "fuzz: fuzz_$t ran ${msecs}s clean"
 	else echo "fuzz: FAILED (see $build/fuzz_$t.log)"; rc=$r; fi
 done
+# ---- intake: the guest intake's decoder and validator, 15 s ------------------------------
+fz=$build/fuzz/fuzz_intake
+if [[ ! -x $fz ]]; then
+	(cd "$build" && make -s fuzz/fuzz_intake) || { echo "fuzz: cannot build $fz"; exit 1; }
+fi
+c=$(mktemp -d)
+cp "$top"/fuzz/corpus-intake/* "$c"/ 2>/dev/null
+ASAN_OPTIONS=detect_leaks=1 "$fz" -max_total_time="$msecs" -max_len=70000 -rss_limit_mb=2048 \
+	-print_final_stats=1 "$c" >"$build/fuzz_intake.log" 2>&1
+r=$?
+rm -rf "$c"
+tail -n 4 "$build/fuzz_intake.log"
+if [[ $r == 0 ]]; then echo "fuzz: fuzz_intake ran ${msecs}s clean"
+else echo "fuzz: FAILED (see $build/fuzz_intake.log)"; rc=$r; fi
 exit $rc
