@@ -18,7 +18,7 @@ s_emit(void *arg, const char *name, double value, int kind)
 	size_t *n = arg;
 
 	(void)value;
-	if (strlen(name) > VS_AGENT_MAX_NAME || (kind != 0 && kind != 1))
+	if (strlen(name) > VS_AGENT_MAX_METRIC_LEN || (kind != 0 && kind != 1))
 		abort();
 	(*n)++;
 }
