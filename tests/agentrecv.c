@@ -86,8 +86,7 @@ main(int argc, char **argv)
 	char pub[64] = "", sec[64] = "";
 	void *ctx, *s;
 	int one = 1;
-	uint8_t *buf = malloc(VS_AGENT_MAX_MSG + 1);
-
+	uint8_t *buf;
 	char err[256];
 
 	if (argc == 3 && strcmp(argv[1], "-g") == 0) {
@@ -97,14 +96,17 @@ main(int argc, char **argv)
 		printf("%s\n", pub);
 		return 0;
 	}
-	if (argc != 3 || buf == NULL) {
+	if (argc != 3) {
 		fprintf(stderr, "usage: agentrecv KEYFILE ENDPOINT | agentrecv -g KEYFILE\n");
 		return 2;
 	}
 	if (vs_keyfile_read(argv[1], pub, sec, err, sizeof(err)) < 0) {
 		fprintf(stderr, "agentrecv: %s\n", err);
+		free(buf);
 		return 1;
 	}
+	if ((buf = malloc(VS_AGENT_MAX_MSG + 1)) == NULL)
+		return 1;
 	signal(SIGTERM, s_on_stop);
 	signal(SIGINT, s_on_stop);
 	ctx = zmq_ctx_new();
