@@ -102,7 +102,6 @@ main(int argc, char **argv)
 	}
 	if (vs_keyfile_read(argv[1], pub, sec, err, sizeof(err)) < 0) {
 		fprintf(stderr, "agentrecv: %s\n", err);
-		free(buf);
 		return 1;
 	}
 	if ((buf = malloc(VS_AGENT_MAX_MSG + 1)) == NULL)
