@@ -286,7 +286,11 @@ s_conns(agent_t *a, int force)
 	cs.truncated = total > n;
 	m.body_case = VSAGENT__AGENT_MSG__BODY_CONNS;
 	m.conns = &cs;
-	/* 1024 IPv6 entries stay near 70 KiB at worst: s_send drops what does not fit */
+	/* 1024 IPv6 entries can pass the frame limit: send fewer, marked truncated */
+	while (cs.n_conn > 0 && vsagent__agent_msg__get_packed_size(&m) > VS_AGENT_MAX_MSG - 64) {
+		cs.n_conn = cs.n_conn * 3 / 4;
+		cs.truncated = 1;
+	}
 	s_send(a, &m);
 	return 1;
 }

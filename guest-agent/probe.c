@@ -223,6 +223,7 @@ s_close(vs_probe_t *self)
 		close(self->fd);
 	self->fd = -1;
 	if (self->pid > 0) {
+		kill(-self->pid, SIGKILL);
 		kill(self->pid, SIGKILL);
 		waitpid(self->pid, NULL, 0);
 		self->pid = 0;
@@ -296,6 +297,8 @@ s_spawn(vs_probe_t *self)
 		return -errno;
 	if (pid == 0) {
 		int dn = open("/dev/null", O_RDWR);
+
+		setpgid(0, 0);          /* a timeout kills the command and all it started */
 		if (dn >= 0) {
 			dup2(dn, 0);
 			dup2(dn, 1);
@@ -394,6 +397,7 @@ s_io_cmd(vs_probe_t *self, int64_t now_ns)
 
 	if (waitpid(self->pid, &status, WNOHANG) != self->pid)
 		return;
+	kill(-self->pid, SIGKILL);     /* what the command left running in its group */
 	self->pid = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		s_done(self, now_ns);

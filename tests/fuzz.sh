@@ -49,4 +49,21 @@ rm -rf "$c"
 tail -n 4 "$build/fuzz_intake.log"
 if [[ $r == 0 ]]; then echo "fuzz: fuzz_intake ran ${msecs}s clean"
 else echo "fuzz: FAILED (see $build/fuzz_intake.log)"; rc=$r; fi
+# ---- guest-agent: the hsperfdata parser and the StatsD parser, 15 s each ----
+asecs=$(( secs < 15 ? secs : 15 ))
+for t in hsperf statsd; do
+	fz=$build/fuzz/fuzz_$t
+	if [[ ! -x $fz ]]; then
+		(cd "$build" && make -s "fuzz/fuzz_$t") || { echo "fuzz: cannot build $fz"; exit 1; }
+	fi
+	c=$(mktemp -d)
+	cp "$top/fuzz/corpus-$t"/* "$c"/ 2>/dev/null
+	ASAN_OPTIONS=detect_leaks=1 "$fz" -max_total_time="$asecs" -max_len=70000 \
+		-rss_limit_mb=2048 -print_final_stats=1 "$c" >"$build/fuzz_$t.log" 2>&1
+	r=$?
+	rm -rf "$c"
+	tail -n 4 "$build/fuzz_$t.log"
+	if [[ $r == 0 ]]; then echo "fuzz: fuzz_$t ran ${asecs}s clean"
+	else echo "fuzz: FAILED (see $build/fuzz_$t.log)"; rc=$r; fi
+done
 exit $rc
