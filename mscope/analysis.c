@@ -26,9 +26,12 @@
 #define S_REGION_NS (2000 * S_MS)       /* explanations look this far around a cluster */
 #define S_DIP_BINS 5                    /* a rise survives dips this long */
 #define S_SLOWEST 10
+#define S_MIN_Z 2.0
 
 typedef struct s_expl {
-	const vs_mseries_t *s;
+	struct {
+		char key[64], host[64];
+	} s[1];                         /* copied: the result outlives the input */
 	const char *cls;
 	char metric[130];
 	double r, in_mean, out_mean;
@@ -412,7 +415,7 @@ s_explain(const vs_mana_t *a, const vs_mana_input_t *in, s_cluster_t *c, int ti)
 		pre[k + 1] = pre[k] + q[k];
 	for (size_t si = 0; si < in->nseries; si++) {
 		const vs_mseries_t *s = &in->series[si];
-		double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, in_s = 0, out_s = 0, r;
+		double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, in_s = 0, out_s = 0, out_ss = 0, r;
 		size_t n = 0, nin = 0, nout = 0;
 		for (size_t j = 1; j < s->n; j++) {
 			int64_t tp = s->t[j - 1], tj = s->t[j], k0, k1;
@@ -440,6 +443,7 @@ s_explain(const vs_mana_t *a, const vs_mana_input_t *in, s_cluster_t *c, int ti)
 				nin++;
 			} else {
 				out_s += x;
+				out_ss += x * x;
 				nout++;
 			}
 		}
@@ -449,7 +453,11 @@ s_explain(const vs_mana_t *a, const vs_mana_input_t *in, s_cluster_t *c, int ti)
 		if (vx <= 1e-12 * (sxx > 1 ? sxx : 1) * n || vy <= 0)
 			continue;
 		r = ((double)n * sxy - sx * sy) / sqrt(vx * vy);
-		if (!(r > 0) || in_s / (double)nin <= out_s / (double)nout)
+		/* it must rise in the cluster, by S_MIN_Z standard deviations of its level around */
+		double om = out_s / (double)nout, osd = out_ss / (double)nout - om * om;
+		osd = osd > 0 ? sqrt(osd) : 0;
+		if (!(r > 0) || in_s / (double)nin - om <= S_MIN_Z * osd ||
+		    in_s / (double)nin - om <= 1e-9 * fabs(om))
 			continue;
 		/* insert into the top list, by r */
 		size_t pos = c->nex;
@@ -460,7 +468,8 @@ s_explain(const vs_mana_t *a, const vs_mana_input_t *in, s_cluster_t *c, int ti)
 		if (c->nex < VS_MANA_MAX_EXPLAIN)
 			c->nex++;
 		memmove(&c->ex[pos + 1], &c->ex[pos], (c->nex - 1 - pos) * sizeof(c->ex[0]));
-		c->ex[pos].s = s;
+		memcpy(c->ex[pos].s->key, s->key, sizeof(s->key));
+		memcpy(c->ex[pos].s->host, s->host, sizeof(s->host));
 		c->ex[pos].cls = vs_mana_metric_class(s->table, s->column);
 		snprintf(c->ex[pos].metric, sizeof(c->ex[pos].metric), "%s.%s", s->table,
 		    s->column);
@@ -961,7 +970,7 @@ json_object *
 vs_mana_json(const vs_mana_t *a, int series)
 {
 	json_object *o = json_object_new_object(), *arr = json_object_new_array(), *x;
-	char b1[40];
+	char b1[64];
 
 	for (size_t i = 0; i < a->ntiers; i++) {
 		const s_tres_t *t = &a->t[i];
@@ -1107,7 +1116,7 @@ vs_mana_json(const vs_mana_t *a, int series)
 void
 vs_mana_print(const vs_mana_t *a, FILE *f, int series)
 {
-	char b1[40], b2[40];
+	char b1[64], b2[64];
 
 	fprintf(f, "%-10s %-18s %8s %8s %9s %9s %9s %9s %6s %6s\n", "TIER", "TABLE", "REQS",
 	    "WITH_ID", "MED_MS", "P99_MS", "MAX_MS", "OWN_MS", "QMAX", "OWNMAX");
