@@ -61,6 +61,28 @@ s_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The URL without its password (scheme://user:PASSWORD@host...), for messages. */
+static char *
+s_redact(const char *url)
+{
+	const char *s = strstr(url, "://"), *at, *colon;
+	char *out;
+
+	if (s == NULL || (at = strchr(s + 3, '@')) == NULL ||
+	    (colon = memchr(s + 3, ':', (size_t)(at - s - 3))) == NULL)
+		return strdup(url);
+	if ((out = malloc(strlen(url) + 4)) == NULL)
+		return NULL;
+	snprintf(out, strlen(url) + 4, "%.*s:***%s", (int)(colon - url), url, at);
+	return out;
+}
+
+const char *
+vs_wh_url(const vs_wh_t *wh)
+{
+	return wh->url;
+}
+
 vs_wh_t *
 vs_wh_open(const char *url, char *err, size_t errlen)
 {
@@ -93,7 +115,7 @@ vs_wh_open(const char *url, char *err, size_t errlen)
 		return NULL;
 	}
 	wh = calloc(1, sizeof(*wh));
-	if (wh == NULL || (wh->url = strdup(url)) == NULL) {
+	if (wh == NULL || (wh->url = s_redact(url)) == NULL) {
 		free(wh);
 		errno = ENOMEM;
 		snprintf(err, errlen, "out of memory");
@@ -113,7 +135,7 @@ vs_wh_open(const char *url, char *err, size_t errlen)
 		free(schema);
 	}
 	if (rc < 0) {
-		snprintf(err, errlen, "%s: cannot create the schema: %s", url, wh->err);
+		snprintf(err, errlen, "%s: cannot create the schema: %s", wh->url, wh->err);
 		vs_wh_destroy(&wh);
 		errno = -rc;
 		return NULL;

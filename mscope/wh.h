@@ -80,6 +80,8 @@ struct vs_wh {
 vs_wh_t *vs_wh_open(const char *url, char *err, size_t errlen);
 void vs_wh_destroy(vs_wh_t **self_p);
 const char *vs_wh_error(const vs_wh_t *wh);
+/* The warehouse URL for messages (a password in it replaced by "***"). */
+const char *vs_wh_url(const vs_wh_t *wh);
 
 int vs_wh_begin(vs_wh_t *wh);
 int vs_wh_commit(vs_wh_t *wh);

@@ -216,7 +216,7 @@ s_ingest(vs_globals_t *g, int argc, char **argv, const char *dir, const char *ur
 	}
 	if (g->json) {
 		json_object *top = json_object_new_object();
-		json_object_object_add(top, "warehouse", json_object_new_string(url));
+		json_object_object_add(top, "warehouse", json_object_new_string(vs_wh_url(wh)));
 		json_object_object_add(top, "files", files);
 		files = NULL;
 		vs_json_emit(top, false);
@@ -412,14 +412,14 @@ s_read(vs_globals_t *g, const char *sub, int argc, char **argv, const char *url,
 	if (strcmp(sub, "tables") == 0) {
 		r = vs_wh_tables(wh, argc > 0 ? argv[0] : NULL, s_table_row, &o);
 		if (r < 0) {
-			vs_error("%s: %s", url, vs_wh_error(wh));
+			vs_error("%s: %s", vs_wh_url(wh), vs_wh_error(wh));
 			goto out;
 		}
 	} else {
 		const vs_wh_table_t *t = vs_wh_table_info(wh, argv[0], &r);
 		size_t n = 0;
 		if (t == NULL) {
-			vs_error("%s: %s", url, vs_wh_error(wh));
+			vs_error("%s: %s", vs_wh_url(wh), vs_wh_error(wh));
 			goto out;
 		}
 		if (columns != NULL) {
@@ -445,7 +445,7 @@ s_read(vs_globals_t *g, const char *sub, int argc, char **argv, const char *url,
 		o.nnames = n;
 		r = vs_wh_select(wh, argv[0], &w, s_select_row, &o);
 		if (r < 0) {
-			vs_error("%s: %s", url, vs_wh_error(wh));
+			vs_error("%s: %s", vs_wh_url(wh), vs_wh_error(wh));
 			goto out;
 		}
 		if (!g->json && o.n == 0)
