@@ -46,7 +46,9 @@ typedef struct kt_msg {
 } kt_msg_t;
 
 #define CHILD_ZAP "inproc://zeromq.zap.01"
-#define HWM 1000
+#define HWM VS_INTAKE_RCVHWM
+#define GUEST_ROUND 1024                /* guest messages per wakeup, then the parent and ZAP */
+#define NAME_SLOTS (2 * VS_AGENTKEYS_MAX) /* open addressing, a power of two */
 
 /* ========================================================================================
  * The child
@@ -65,8 +67,9 @@ typedef struct cdom {
 typedef struct child {
 	int fd;
 	vs_intake_cfgmsg_t cfg;
-	cdom_t *doms;                   /* sorted by nothing; looked up linearly (few hundred) */
+	cdom_t *doms;
 	size_t n_doms;
+	int32_t *by_name;               /* NAME_SLOTS: index in doms + 1 by the domain's hash */
 	kt_entry_t *pending;            /* a table being received */
 	size_t n_pending, want_pending;
 	uint64_t unknown_key;
@@ -139,13 +142,51 @@ s_child_find_key(child_t *c, const uint8_t *key)
 	return NULL;
 }
 
+static uint32_t
+s_name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;       /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+/* Every guest message looks its domain up by the ZAP User-Id: a hash, then one strcmp. */
 static cdom_t *
 s_child_find_name(child_t *c, const char *name)
 {
-	for (size_t i = 0; i < c->n_doms; i++)
-		if (!strcmp(c->doms[i].domain, name))
-			return &c->doms[i];
+	if (c->by_name == NULL)
+		return NULL;
+	for (uint32_t h = s_name_hash(name), k = 0; k < NAME_SLOTS; k++) {
+		int32_t i = c->by_name[(h + k) & (NAME_SLOTS - 1)];
+
+		if (i == 0)
+			return NULL;
+		if (!strcmp(c->doms[i - 1].domain, name))
+			return &c->doms[i - 1];
+	}
 	return NULL;
+}
+
+static void
+s_child_index(child_t *c)
+{
+	if (c->by_name == NULL && (c->by_name = calloc(NAME_SLOTS, sizeof(int32_t))) == NULL)
+		return;
+	memset(c->by_name, 0, NAME_SLOTS * sizeof(int32_t));
+	for (size_t i = 0; i < c->n_doms; i++) {
+		uint32_t h = s_name_hash(c->doms[i].domain);
+
+		for (uint32_t k = 0; k < NAME_SLOTS; k++) {
+			int32_t *slot = &c->by_name[(h + k) & (NAME_SLOTS - 1)];
+
+			if (*slot == 0) {
+				*slot = (int32_t)i + 1;
+				break;
+			}
+		}
+	}
 }
 
 /* Installs the table just received; domains that stay keep their buckets and counters. */
@@ -173,6 +214,7 @@ s_child_install(child_t *c)
 	free(c->doms);
 	c->doms = n;
 	c->n_doms = c->n_pending;
+	s_child_index(c);
 	vs_info("intake: %zu guest keys", c->n_doms);
 }
 
@@ -475,6 +517,8 @@ vs_intake_child_main(int fd)
 	vs_log_open("vscoped-intake", c.cfg.use_syslog, c.cfg.log_level);
 
 	zctx = zmq_ctx_new();
+	/* CURVE decryption runs in the I/O threads: spread the guests' connections over them */
+	zmq_ctx_set(zctx, ZMQ_IO_THREADS, VS_INTAKE_IO_THREADS);
 	zap = zmq_socket(zctx, ZMQ_REP);
 	if (zap == NULL || zmq_bind(zap, CHILD_ZAP) < 0) {
 		s_child_fatal(fd, "ZAP handler %s: %s", CHILD_ZAP, zmq_strerror(errno));
@@ -520,7 +564,7 @@ vs_intake_child_main(int fd)
 		if (it[1].revents & ZMQ_POLLIN)
 			s_child_zap(&c, zap);
 		/* bounded per round, so the parent and ZAP are served during a flood */
-		for (int i = 0; i < 256 && (it[0].revents & ZMQ_POLLIN); i++)
+		for (int i = 0; i < GUEST_ROUND && (it[0].revents & ZMQ_POLLIN); i++)
 			if (s_child_guest(&c) < 0)
 				break;
 		s_child_flush(&c);
@@ -537,6 +581,7 @@ out:
 	if (zctx)
 		zmq_ctx_term(zctx);
 	free(c.doms);
+	free(c.by_name);
 	free(c.pending);
 	return rc;
 }

@@ -20,9 +20,12 @@
 #include "agentwire.h"
 
 #define VS_INTAKE_NAME_LEN   96         /* metric name buffer, NUL included */
-#define VS_INTAKE_BATCH      32         /* records per datagram */
+#define VS_INTAKE_BATCH      128        /* records per datagram (17 KiB) */
 #define VS_REC_HOST          UINT32_MAX /* dom of a record about no domain (unknown keys) */
 #define VS_INTAKE_DEFAULT_USER "vscope-intake"
+#define VS_INTAKE_IO_THREADS 2          /* the child's ZeroMQ I/O threads: CURVE on both cores */
+#define VS_INTAKE_RCVHWM     1000       /* per guest connection, messages: with ZMQ_MAXMSGSIZE the
+                                         * bound on what one guest can queue in the child */
 
 typedef enum {
 	VS_DROP_NONE = 0,

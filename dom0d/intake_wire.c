@@ -182,11 +182,12 @@ static void
 s_emit(struct emitter *e, const char *name, double value, int kind, int64_t ts)
 {
 	vs_intake_rec_t r;
+	size_t n = strnlen(name, sizeof(r.name) - 1);
 
 	memset(&r, 0, sizeof(r));
 	r.type = VS_REC_METRIC;
 	r.dom = e->dom;
-	snprintf(r.name, sizeof(r.name), "%s", name);
+	memcpy(r.name, name, n);
 	r.value = value;
 	r.kind = (uint32_t)kind;
 	r.ts_ns = ts;
