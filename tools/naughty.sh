@@ -17,7 +17,10 @@ NV_NOBODY=65534
 nv_vpid=
 nv_apids=
 
-nv_tb() { "$top/tools/testbed" --prefix "$P" "$@"; }
+# Background jobs call "$NV_TESTBED" directly, not nv_tb: a function would run in a subshell
+# and $! would be that subshell, not the program (testbed execs nsenter, which execs it).
+NV_TESTBED=$top/tools/testbed
+nv_tb() { "$NV_TESTBED" --prefix "$P" "$@"; }
 nv_vs() { "$build/tools/vscope" -s "ipc://$RUN/vscoped.sock" --timeout 5 "$@"; }
 nv_err() { echo "naughty: $*" >&2; return 1; }
 
@@ -47,7 +50,7 @@ intake-endpoint = tcp://$NV_DOM0:7790
 intake-key = $RUN/intake.key
 agent-keys = $RUN/keys
 EOF
-	nv_tb dom0 "$build/dom0d/vscoped" -f --stderr -c "$RUN/vscoped.conf" \
+	"$NV_TESTBED" --prefix "$P" dom0 "$build/dom0d/vscoped" -f --stderr -c "$RUN/vscoped.conf" \
 		-H "libvirt:test://$(nv_tb xml)" -s "ipc://$RUN/vscoped.sock" -p "$RUN/vscoped.pid" \
 		--shaping-dir "$RUN/shaping" 2>"$RUN/vscoped.log" &
 	nv_vpid=$!
@@ -60,7 +63,7 @@ EOF
 		{ nv_err "vscoped or its intake did not start: $(tail -5 "$RUN/vscoped.log")"; return 1; }
 	pub=$(sed -n 's/^public-key = //p' "$RUN/intake.key")
 	[ -n "$pub" ] || { nv_err "no public key in $RUN/intake.key"; return 1; }
-	nv_tb remote "$build/tests/tcprr" -l "$NV_ECHO_PORT" >/dev/null 2>&1 &
+	"$NV_TESTBED" --prefix "$P" remote "$build/tests/tcprr" -l "$NV_ECHO_PORT" >/dev/null 2>&1 &
 	nv_tb remote iperf3 -s -D -p "$NV_IPERF_PORT" >/dev/null || { nv_err "iperf3 -s"; return 1; }
 	for d in $(seq "$NV_VMS"); do
 		cat >"$RUN/vm$d.conf" <<EOF
@@ -74,7 +77,7 @@ hsperf-dir = none
 probe = $NV_PROBE tcp interval=10ms timeout=2s send=64 expect=64 $NV_REMOTE:$NV_ECHO_PORT
 EOF
 		chmod 644 "$RUN/vm$d.conf"
-		nv_tb exec "vm$d" setpriv --reuid=$NV_NOBODY --regid=$NV_NOBODY --clear-groups \
+		"$NV_TESTBED" --prefix "$P" exec "vm$d" setpriv --reuid=$NV_NOBODY --regid=$NV_NOBODY --clear-groups \
 			"$build/guest-agent/vscope-agent" -f -c "$RUN/vm$d.conf" 2>"$RUN/vm$d.log" &
 		nv_apids="$nv_apids $!"
 	done
@@ -102,7 +105,7 @@ nv_flood() {
 	local opts=
 	[ "$1" = udp ] && opts="-u -b 400M -l 1400"
 	# shellcheck disable=SC2086
-	nv_tb exec vm2 iperf3 -c "$NV_REMOTE" -p "$NV_IPERF_PORT" $opts -t "$2" -J >"$3" 2>&1 &
+	"$NV_TESTBED" --prefix "$P" exec vm2 iperf3 -c "$NV_REMOTE" -p "$NV_IPERF_PORT" $opts -t "$2" -J >"$3" 2>&1 &
 	nv_fpid=$!
 }
 
