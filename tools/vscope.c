@@ -63,13 +63,17 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "  -D, --dir DIR           key directory (default $VSCOPE_AGENT_KEYS, else\n"
 	  "                          " SYSCONFDIR "/vscope/agent-keys)\n" },
 	{ "mscope", vs_cmd_mscope,
-	  "ingest|formats|logformat [options] [FILE...]",
+	  "ingest|formats|logformat|tables|select [options] [FILE...|TABLE]",
 	  "milliScope transformer: load monitor and server logs into the warehouse",
 	  "  ingest FILE...          load files (format detected, or --format)\n"
 	  "  formats                 list the parser specs\n"
 	  "  logformat STRING        print the spec derived from an Apache LogFormat\n"
-	  "  -w, --warehouse URL     sqlite:PATH or PATH (default $VSCOPE_WAREHOUSE, else\n"
-	  "                          ./mscope.db)\n"
+	  "  tables [PREFIX]         the warehouse's data tables (name, kind)\n"
+	  "  select TABLE            its rows as CSV (--json: objects), by time_ns\n"
+	  "      --from T, --to T    window from <= time_ns < to (ns or ISO time, UTC)\n"
+	  "      --columns A,B       these columns (default: all)\n"
+	  "  -w, --warehouse URL     sqlite:PATH, PATH or postgresql://... (default\n"
+	  "                          $VSCOPE_WAREHOUSE, else ./mscope.db)\n"
 	  "      --run NAME          the run the files belong to (default \"default\")\n"
 	  "      --format KIND       the spec to use (see 'vscope mscope formats')\n"
 	  "      --logformat STRING  an Apache LogFormat string or nickname (common, combined)\n"
