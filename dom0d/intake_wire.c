@@ -215,6 +215,52 @@ s_emit_latency(struct emitter *e, const Vsagent__Latency *l)
 	}
 }
 
+static void
+s_emit_raw(struct emitter *e, vs_intake_rec_t *r)
+{
+	r->dom = e->dom;
+	e->n++;
+	if (e->fn)
+		e->fn(e->arg, r);
+}
+
+/* The table itself (validated already): BEGIN, one CONN per entry, END. */
+static void
+s_emit_conns(struct emitter *e, const Vsagent__Conns *c, int64_t ts)
+{
+	vs_intake_rec_t r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = VS_REC_CONNS_BEGIN;
+	r.value = (double)c->n_conn;
+	r.kind = c->truncated ? 1 : 0;
+	r.pad = (uint32_t)c->n_conn;
+	r.ts_ns = ts;
+	s_emit_raw(e, &r);
+	for (size_t i = 0; i < c->n_conn; i++) {
+		const Vsagent__Conn *x = c->conn[i];
+
+		memset(&r, 0, sizeof(r));
+		r.type = VS_REC_CONN;
+		r.ts_ns = ts;
+		r.conn.family = x->local_addr.len == 4 ? 4 : 6;
+		r.conn.state = (uint8_t)x->state;
+		r.conn.local_port = (uint16_t)x->local_port;
+		r.conn.remote_port = (uint16_t)x->remote_port;
+		memcpy(r.conn.local_addr, x->local_addr.data, x->local_addr.len);
+		memcpy(r.conn.remote_addr, x->remote_addr.data, x->remote_addr.len);
+		r.conn.rtt_us = x->rtt_us;
+		r.conn.bytes_acked = x->bytes_acked;
+		r.conn.bytes_received = x->bytes_received;
+		s_emit_raw(e, &r);
+	}
+	memset(&r, 0, sizeof(r));
+	r.type = VS_REC_CONNS_END;
+	r.value = (double)c->n_conn;
+	r.ts_ns = ts;
+	s_emit_raw(e, &r);
+}
+
 vs_intake_drop_t
 vs_intake_decode(const void *buf, size_t len, uint32_t dom, vs_intake_emit_fn emit, void *arg,
     vs_intake_msginfo_t *info_r, char *err, size_t errlen)
@@ -262,6 +308,7 @@ vs_intake_decode(const void *buf, size_t len, uint32_t dom, vs_intake_emit_fn em
 		s_emit(&e, "conns.total", (double)c->n_conn, 0, m->sent_ns);
 		s_emit(&e, "conns.established", (double)est, 0, m->sent_ns);
 		s_emit(&e, "conns.truncated", c->truncated ? 1 : 0, 0, m->sent_ns);
+		s_emit_conns(&e, c, m->sent_ns);
 	}
 	if (info_r)
 		info_r->n_records = e.n;
@@ -273,6 +320,27 @@ out:
 int
 vs_intake_rec_check(const vs_intake_rec_t *r, char *err, size_t errlen)
 {
+	if (r->type >= VS_REC_CONNS_BEGIN && r->type <= VS_REC_CONNS_END) {
+		if (r->dom == VS_REC_HOST) {
+			snprintf(err, errlen, "connection record without a domain");
+			return -EINVAL;
+		}
+		if (r->type == VS_REC_CONN) {
+			const vs_intake_conn_t *c = &r->conn;
+
+			if ((c->family != 4 && c->family != 6) || c->state < 1 || c->state > 12) {
+				snprintf(err, errlen, "connection record: bad family or state");
+				return -EINVAL;
+			}
+			return 0;
+		}
+		if (!isfinite(r->value) || r->value < 0 || r->value > VS_AGENT_MAX_CONNS ||
+		    r->kind > 1 || r->pad > VS_AGENT_MAX_CONNS) {
+			snprintf(err, errlen, "connection table record: bad count");
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (r->type != VS_REC_METRIC && r->type != VS_REC_STAT) {
 		snprintf(err, errlen, "record of type %u", r->type);
 		return -EINVAL;
