@@ -53,6 +53,11 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "Show a domain's metrics: what its agent reported (app.latency.*, jvm.*, statsd.*),\n"
 	  "the intake's counters for it (intake.*) and Dom0's own (cpu.*, net.*, ...)",
 	  "  -w, --window SECS       rates over the last SECS seconds (default 1)\n" },
+	{ "conns", vs_cmd_conns,
+	  "[options] [DOMAIN]",
+	  "Show a guest's TCP connections as its agent last reported them (local, remote,\n"
+	  "state, RTT, bytes); without DOMAIN, Dom0's own",
+	  NULL },
 	{ "keygen", vs_cmd_keygen,
 	  "[-o FILE]",
 	  "Make a CURVE key pair (Z85): to FILE (mode 0600, printing the public key), or stdout",
