@@ -4,6 +4,8 @@
  *   vscope mscope ingest [options] FILE...    load logs into the warehouse
  *   vscope mscope formats                     list the parser specs
  *   vscope mscope logformat STRING            print the spec derived from a LogFormat
+ *   vscope mscope tables [PREFIX]             the warehouse's data tables
+ *   vscope mscope select [options] TABLE      rows of a table in a time window (CSV)
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -29,6 +31,7 @@
 enum {
 	S_OPT_WAREHOUSE = 0x2000, S_OPT_RUN, S_OPT_FORMAT, S_OPT_LOGFORMAT, S_OPT_HTTPD_CONF,
 	S_OPT_NICK, S_OPT_DATE, S_OPT_ZONE, S_OPT_HOST, S_OPT_STRICT, S_OPT_SPECS,
+	S_OPT_FROM, S_OPT_TO, S_OPT_COLUMNS,
 };
 
 static const char *
@@ -213,7 +216,7 @@ s_ingest(vs_globals_t *g, int argc, char **argv, const char *dir, const char *ur
 	}
 	if (g->json) {
 		json_object *top = json_object_new_object();
-		json_object_object_add(top, "warehouse", json_object_new_string(url));
+		json_object_object_add(top, "warehouse", json_object_new_string(vs_wh_url(wh)));
 		json_object_object_add(top, "files", files);
 		files = NULL;
 		vs_json_emit(top, false);
@@ -260,6 +263,209 @@ s_logformat(int argc, char **argv, const char *httpd_conf, const char *nick)
 	return VS_EXIT_OK;
 }
 
+/* ---- reading the warehouse: tables, select ---- */
+
+/* A time for --from/--to: nanoseconds since the epoch, or an ISO date-time in UTC. */
+static int
+s_parse_when(const char *s, int64_t *ns_r)
+{
+	static const char *const fmts[] = { "epoch-ns", "%Y-%m-%dT%H:%M:%S.%f",
+		"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d" };
+	size_t n = strlen(s);
+
+	if (n > 0 && s[n - 1] == 'Z')
+		n--;
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++)
+		if (vs_mtime_parse(s, n, fmts[i], 0, ns_r) == 0)
+			return 0;
+	return -EINVAL;
+}
+
+/* A value as text: the same on both backends (reals shortest round-trip, "575.0"). */
+static void
+s_value_text(const vs_mvalue_t *v, char *buf, size_t len)
+{
+	switch (v->type) {
+	case VS_MT_INTEGER:
+	case VS_MT_TIMESTAMP:
+		snprintf(buf, len, "%lld", (long long)v->i);
+		return;
+	case VS_MT_REAL:
+		for (int p = 1; p <= 17; p++) {
+			snprintf(buf, len, "%.*g", p, v->d);
+			if (strtod(buf, NULL) == v->d)
+				break;
+		}
+		if (strpbrk(buf, ".eEn") == NULL)
+			snprintf(buf + strlen(buf), len - strlen(buf), ".0");
+		return;
+	default:
+		buf[0] = '\0';
+	}
+}
+
+struct s_out {
+	vs_globals_t *g;
+	const char *const *names;
+	size_t nnames;
+	json_object *rows;
+	unsigned long n;
+};
+
+static void
+s_header(const struct s_out *o)
+{
+	for (size_t i = 0; i < o->nnames; i++)
+		printf("%s%s", o->names[i], i + 1 < o->nnames ? "," : "\n");
+}
+
+static int
+s_select_row(void *arg, size_t ncol, const vs_mvalue_t *vals)
+{
+	struct s_out *o = arg;
+	char buf[64];
+
+	if (o->g->json) {
+		json_object *r = json_object_new_object();
+		for (size_t i = 0; i < ncol; i++) {
+			const vs_mvalue_t *v = &vals[i];
+			json_object *j = NULL;
+			if (v->type == VS_MT_INTEGER || v->type == VS_MT_TIMESTAMP)
+				j = json_object_new_int64(v->i);
+			else if (v->type == VS_MT_REAL)
+				j = json_object_new_double(v->d);
+			else if (v->type == VS_MT_TEXT)
+				j = json_object_new_string_len(v->s, (int)v->n);
+			json_object_object_add(r, o->names[i], j);
+		}
+		json_object_array_add(o->rows, r);
+	} else {
+		if (o->n == 0)
+			s_header(o);
+		for (size_t i = 0; i < ncol; i++) {
+			const vs_mvalue_t *v = &vals[i];
+			if (i > 0)
+				putchar(',');
+			if (v->type != VS_MT_TEXT) {
+				s_value_text(v, buf, sizeof(buf));
+				fputs(buf, stdout);
+			} else if (memchr(v->s, ',', v->n) || memchr(v->s, '"', v->n) ||
+			    memchr(v->s, '\n', v->n)) {
+				putchar('"');
+				for (size_t k = 0; k < v->n; k++) {
+					if (v->s[k] == '"')
+						putchar('"');
+					putchar(v->s[k]);
+				}
+				putchar('"');
+			} else {
+				fwrite(v->s, 1, v->n, stdout);
+			}
+		}
+		putchar('\n');
+	}
+	o->n++;
+	return 0;
+}
+
+static int
+s_table_row(void *arg, int ncol, const char *const *vals)
+{
+	struct s_out *o = arg;
+
+	if (ncol < 2 || vals[0] == NULL)
+		return 0;
+	if (o->g->json)
+		json_object_array_add(o->rows, json_object_new_string(vals[0]));
+	else
+		printf("%s\t%s\n", vals[0], vals[1] ? vals[1] : "");
+	return 0;
+}
+
+static int
+s_read(vs_globals_t *g, const char *sub, int argc, char **argv, const char *url,
+    const char *run, const char *from, const char *to, const char *columns)
+{
+	static const char *const fixed[3] = { "load_id", "host_id", "time_ns" };
+	vs_wh_window_t w = { run, INT64_MIN, INT64_MAX, NULL, 0 };
+	struct s_out o = { g, NULL, 0, NULL, 0 };
+	const char **cols = NULL, **names = NULL;
+	char err[512], *cbuf = NULL;
+	vs_wh_t *wh = NULL;
+	int rc = VS_EXIT_ERR, r;
+
+	if (strcmp(sub, "tables") == 0 ? argc > 1 : argc != 1)
+		return vs_usage_error("mscope", strcmp(sub, "tables") == 0
+		    ? "tables takes at most one PREFIX" : "select takes one TABLE");
+	for (int k = 0; k < 2; k++) {
+		const char *v = k == 0 ? from : to;
+		if (v != NULL && s_parse_when(v, k == 0 ? &w.from_ns : &w.to_ns) < 0)
+			return vs_usage_error("mscope", "bad --%s '%s': nanoseconds since the epoch"
+			    " or YYYY-MM-DDTHH:MM:SS[.fff] (UTC)", k == 0 ? "from" : "to", v);
+	}
+	wh = vs_wh_open(url, err, sizeof(err));
+	if (wh == NULL) {
+		vs_error("%s", err);
+		return VS_EXIT_ERR;
+	}
+	o.rows = g->json ? json_object_new_array() : NULL;
+	if (strcmp(sub, "tables") == 0) {
+		r = vs_wh_tables(wh, argc > 0 ? argv[0] : NULL, s_table_row, &o);
+		if (r < 0) {
+			vs_error("%s: %s", vs_wh_url(wh), vs_wh_error(wh));
+			goto out;
+		}
+	} else {
+		const vs_wh_table_t *t = vs_wh_table_info(wh, argv[0], &r);
+		size_t n = 0;
+		if (t == NULL) {
+			vs_error("%s: %s", vs_wh_url(wh), vs_wh_error(wh));
+			goto out;
+		}
+		if (columns != NULL) {
+			char *save = NULL;
+			cbuf = strdup(columns);
+			cols = calloc(strlen(columns) / 2 + 2, sizeof(*cols));
+			if (cbuf == NULL || cols == NULL)
+				goto out;
+			for (char *c = strtok_r(cbuf, ",", &save); c; c = strtok_r(NULL, ",", &save))
+				cols[n++] = c;
+			w.cols = cols;
+			w.ncols = n;
+			names = cols;
+		} else {
+			names = calloc(t->ncols + 3, sizeof(*names));
+			if (names == NULL)
+				goto out;
+			for (size_t i = 0; i < t->ncols + 3; i++)
+				names[i] = i < 3 ? fixed[i] : t->cols[i - 3];
+			n = t->ncols + 3;
+		}
+		o.names = names;
+		o.nnames = n;
+		r = vs_wh_select(wh, argv[0], &w, s_select_row, &o);
+		if (r < 0) {
+			vs_error("%s: %s", vs_wh_url(wh), vs_wh_error(wh));
+			goto out;
+		}
+		if (!g->json && o.n == 0)
+			s_header(&o);
+	}
+	if (g->json) {
+		vs_json_emit(o.rows, false);
+		o.rows = NULL;
+	}
+	rc = VS_EXIT_OK;
+out:
+	json_object_put(o.rows);
+	if (names != cols)
+		free(names);
+	free(cols);
+	free(cbuf);
+	vs_wh_destroy(&wh);
+	return rc;
+}
+
 int
 vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 {
@@ -276,12 +482,15 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 		{ "host", required_argument, NULL, S_OPT_HOST },
 		{ "strict", no_argument, NULL, S_OPT_STRICT },
 		{ "specs", required_argument, NULL, S_OPT_SPECS },
+		{ "from", required_argument, NULL, S_OPT_FROM },
+		{ "to", required_argument, NULL, S_OPT_TO },
+		{ "columns", required_argument, NULL, S_OPT_COLUMNS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *env = getenv("VSCOPE_WAREHOUSE");
 	const char *url = env != NULL && *env ? env : S_DEFAULT_WAREHOUSE;
 	const char *format = NULL, *logformat = NULL, *httpd_conf = NULL, *nick = NULL;
-	const char *specs = NULL, *sub;
+	const char *specs = NULL, *sub, *from = NULL, *to = NULL, *columns = NULL;
 	vs_mload_opts_t o = { 0 };
 	static char prog[96];
 	int opt, r;
@@ -291,7 +500,7 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 			vs_cmd_help("mscope");
 			return VS_EXIT_OK;
 		}
-		return vs_usage_error("mscope", "which: ingest, formats or logformat?");
+		return vs_usage_error("mscope", "which: ingest, formats, logformat, tables or select?");
 	}
 	sub = argv[1];
 	snprintf(prog, sizeof(prog), "vscope mscope %s", sub);
@@ -327,6 +536,9 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 		case S_OPT_HOST: o.host = optarg; break;
 		case S_OPT_STRICT: o.strict = true; break;
 		case S_OPT_SPECS: specs = optarg; break;
+		case S_OPT_FROM: from = optarg; break;
+		case S_OPT_TO: to = optarg; break;
+		case S_OPT_COLUMNS: columns = optarg; break;
 		default:
 			r = vs_common_opt(g, "mscope", opt, optarg);
 			if (r != 0)
@@ -351,5 +563,8 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 		return s_ingest(g, argc, argv, s_specdir(specs), url, format, logformat,
 		    httpd_conf, nick, &o);
 	}
-	return vs_usage_error("mscope", "no subcommand '%s' (ingest, formats, logformat)", sub);
+	if (strcmp(sub, "tables") == 0 || strcmp(sub, "select") == 0)
+		return s_read(g, sub, argc, argv, url, o.run, from, to, columns);
+	return vs_usage_error("mscope", "no subcommand '%s' (ingest, formats, logformat, tables,"
+	    " select)", sub);
 }

@@ -53,6 +53,11 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "Show a domain's metrics: what its agent reported (app.latency.*, jvm.*, statsd.*),\n"
 	  "the intake's counters for it (intake.*) and Dom0's own (cpu.*, net.*, ...)",
 	  "  -w, --window SECS       rates over the last SECS seconds (default 1)\n" },
+	{ "conns", vs_cmd_conns,
+	  "[options] [DOMAIN]",
+	  "Show a guest's TCP connections as its agent last reported them (local, remote,\n"
+	  "state, RTT, bytes); without DOMAIN, Dom0's own",
+	  NULL },
 	{ "keygen", vs_cmd_keygen,
 	  "[-o FILE]",
 	  "Make a CURVE key pair (Z85): to FILE (mode 0600, printing the public key), or stdout",
@@ -63,13 +68,17 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "  -D, --dir DIR           key directory (default $VSCOPE_AGENT_KEYS, else\n"
 	  "                          " SYSCONFDIR "/vscope/agent-keys)\n" },
 	{ "mscope", vs_cmd_mscope,
-	  "ingest|formats|logformat [options] [FILE...]",
+	  "ingest|formats|logformat|tables|select [options] [FILE...|TABLE]",
 	  "milliScope transformer: load monitor and server logs into the warehouse",
 	  "  ingest FILE...          load files (format detected, or --format)\n"
 	  "  formats                 list the parser specs\n"
 	  "  logformat STRING        print the spec derived from an Apache LogFormat\n"
-	  "  -w, --warehouse URL     sqlite:PATH or PATH (default $VSCOPE_WAREHOUSE, else\n"
-	  "                          ./mscope.db)\n"
+	  "  tables [PREFIX]         the warehouse's data tables (name, kind)\n"
+	  "  select TABLE            its rows as CSV (--json: objects), by time_ns\n"
+	  "      --from T, --to T    window from <= time_ns < to (ns or ISO time, UTC)\n"
+	  "      --columns A,B       these columns (default: all)\n"
+	  "  -w, --warehouse URL     sqlite:PATH, PATH or postgresql://... (default\n"
+	  "                          $VSCOPE_WAREHOUSE, else ./mscope.db)\n"
 	  "      --run NAME          the run the files belong to (default \"default\")\n"
 	  "      --format KIND       the spec to use (see 'vscope mscope formats')\n"
 	  "      --logformat STRING  an Apache LogFormat string or nickname (common, combined)\n"
