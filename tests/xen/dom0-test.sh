@@ -237,7 +237,10 @@ if [ $have_vscoped = 1 ] && [ $created -eq 0 ]; then
 	while :; do
 		m=$(vscope_q metrics "$DOMU" --json | flat)
 		cnt=$(mval "$m" "app.latency.$PROBE.count")
-		awk -v c="${cnt:-0}" 'BEGIN { exit !(c + 0 > 0) }' && break
+		msgs=$(mval "$m" intake.msgs)
+		# the intake's counters come once a second, the agent's summaries on their own
+		awk -v c="${cnt:-0}" -v n="${msgs:-0}" 'BEGIN { exit !(c + 0 > 0 && n + 0 >= 1) }' &&
+			break
 		now_ms
 		[ $((NOW - ta)) -lt 45000 ] || break
 		sleep 0.5
