@@ -453,9 +453,13 @@ s_insert(vs_wh_t *wh, vs_wh_table_t *t, int64_t load_id, int64_t host_id, int64_
 		t->bk = cp;
 	}
 	cp->ncols = t->ncols;
-	for (size_t i = 0; i < t->ncols; i++)
-		need += 32 + (vals[i].type == VS_MT_TEXT || t->types[i] == VS_MT_TEXT ?
-		    vals[i].n * 3 : 0);
+	for (size_t i = 0; i < t->ncols; i++) {
+		const vs_mvalue_t *v = &vals[i];
+		/* text is written as text; so is a number in a text column (the same bytes) */
+		int text = v->type == VS_MT_TEXT || ((v->type == VS_MT_INTEGER ||
+		    v->type == VS_MT_REAL) && t->types[i] == VS_MT_TEXT && v->s != NULL);
+		need += 32 + (text ? v->n * 3 : 0);
+	}
 	if ((rc = s_reserve(cp, need)) < 0)
 		return rc;
 	p = cp->buf + cp->len;
