@@ -13,6 +13,8 @@ NV_DOM0=10.77.1.2               # Dom0's address on xenbr0: the intake listens t
 NV_ECHO_PORT=7000
 NV_IPERF_PORT=5201
 NV_PROBE=rr                     # the agents' probe: 64-byte TCP request/response
+NV_AGENT_STATSD=${NV_AGENT_STATSD:-0}       # the agents' StatsD port (0: off)
+NV_AGENT_HSPERF=${NV_AGENT_HSPERF:-none}    # where they look for JVMs (none: off)
 NV_NOBODY=65534
 nv_vpid=
 nv_apids=
@@ -72,8 +74,8 @@ server-key = "$pub"
 key-file = $RUN/vm$d.key
 interval = 1s
 xenstore = no
-statsd-port = 0
-hsperf-dir = none
+statsd-port = $NV_AGENT_STATSD
+hsperf-dir = $NV_AGENT_HSPERF
 probe = $NV_PROBE tcp interval=10ms timeout=2s send=64 expect=64 $NV_REMOTE:$NV_ECHO_PORT
 EOF
 		chmod 644 "$RUN/vm$d.conf"
