@@ -340,6 +340,62 @@ s_conns(vs_control_ctx_t *ctx, Vsctl__Connections *out, Vsctl__Conn **cb_r,
 	return 0;
 }
 
+/* A guest's latest connection table, as its agent sent it through the intake. */
+static int
+s_guest_conns(vs_control_ctx_t *ctx, const char *domain, Vsctl__GuestConns *out,
+    Vsctl__Conn **cb_r, Vsctl__Conn ***cp_r, char **addrs_r, char *err, size_t errlen)
+{
+	vs_intake_conns_t t;
+	const vs_gdom_t *gd;
+
+	vsctl__guest_conns__init(out);
+	if (ctx->intake == NULL) {
+		snprintf(err, errlen, "the guest intake is off (no intake-endpoint configured)");
+		return -ENOTSUP;
+	}
+	/* the intake knows domains by the name their key is bound to; accept an id too */
+	gd = ctx->graph ? vs_graph_dom_by_name(ctx->graph, domain) : NULL;
+	if (vs_intake_conns(ctx->intake, domain, &t) < 0 &&
+	    (gd == NULL || vs_intake_conns(ctx->intake, gd->dom.name, &t) < 0)) {
+		snprintf(err, errlen, "no connection table from %.100s's agent (no key bound "
+		    "to it, or it sent none yet)", domain);
+		return -ENOENT;
+	}
+	*cb_r = calloc(t.n + 1, sizeof(**cb_r));
+	*cp_r = calloc(t.n + 1, sizeof(**cp_r));
+	*addrs_r = calloc(t.n + 1, 2 * ADDR_LEN);
+	if (!*cb_r || !*cp_r || !*addrs_r) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < t.n; i++) {
+		Vsctl__Conn *o = &(*cb_r)[i];
+		char *src = *addrs_r + i * 2 * ADDR_LEN, *dst = src + ADDR_LEN;
+
+		vsctl__conn__init(o);
+		vs_intake_conn_addr(&t.conns[i], 0, src, ADDR_LEN);
+		vs_intake_conn_addr(&t.conns[i], 1, dst, ADDR_LEN);
+		o->src = src;
+		o->dst = dst;
+		o->state = (char *)vs_tcp_state_name(t.conns[i].state);
+		o->rtt_us = t.conns[i].rtt_us;
+		o->bytes_acked = t.conns[i].bytes_acked;
+		o->bytes_received = t.conns[i].bytes_received;
+		(*cp_r)[i] = o;
+	}
+	out->domain = (char *)domain;
+	out->time_ns = t.time_ns;
+	out->guest_time_ns = t.guest_time_ns;
+	out->conns = *cp_r;
+	out->n_conns = t.n;
+	out->guest_total = t.guest_total;
+	out->guest_truncated = t.guest_truncated;
+	out->dropped = t.dropped;
+	out->cap = t.cap;
+	out->tables = t.tables;
+	return 0;
+}
+
 /* ---- shaping ---------------------------------------------------------------------- */
 
 struct shape_bufs {
@@ -467,6 +523,7 @@ vs_control_handle(vs_control_ctx_t *ctx, const void *buf, size_t len, void **rep
 	Vsctl__Readings rd;
 	Vsctl__History hist;
 	Vsctl__Connections conns;
+	Vsctl__GuestConns gconns;
 	struct inv_bufs ib = { 0 };
 	struct read_ctx rc = { 0 };
 	struct shape_bufs sb = { 0 };
@@ -511,6 +568,14 @@ vs_control_handle(vs_control_ctx_t *ctx, const void *buf, size_t len, void **rep
 		if (status == 0) {
 			rep.body_case = VSCTL__REPLY__BODY_CONNS;
 			rep.conns = &conns;
+		}
+		break;
+	case VSCTL__REQUEST__BODY_GUEST_CONNS:
+		status = s_guest_conns(ctx, req->guest_conns->domain, &gconns, &cb, &cp, &addrs,
+		    err, sizeof(err));
+		if (status == 0) {
+			rep.body_case = VSCTL__REPLY__BODY_GUEST_CONNS;
+			rep.guest_conns = &gconns;
 		}
 		break;
 	case VSCTL__REQUEST__BODY_SHAPE:

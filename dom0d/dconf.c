@@ -34,6 +34,7 @@ vs_dconf_defaults(vs_dconf_t *c)
 	snprintf(c->intake_key, sizeof(c->intake_key), "%s", VS_INTAKE_KEY_DEFAULT);
 	snprintf(c->agent_keys, sizeof(c->agent_keys), "%s", VS_AGENTKEYS_DEFAULT_DIR);
 	c->intake_max_msgs = 100;
+	c->intake_max_conns = 256;
 	c->intake_max_bytes = 1 << 20;
 	c->intake_stats_ns = VS_NS_PER_SEC;
 }
@@ -184,6 +185,14 @@ vs_dconf_set(vs_dconf_t *c, const char *key, const char *v, char *err, size_t er
 		return s_string(c->intake_key, sizeof(c->intake_key), v, key, err, errlen);
 	if (!strcmp(key, "agent-keys"))
 		return s_string(c->agent_keys, sizeof(c->agent_keys), v, key, err, errlen);
+	if (!strcmp(key, "intake-max-conns")) {
+		if (vs_conf_uint(v, 1, 1024, &c->intake_max_conns) < 0) {
+			snprintf(err, errlen, "intake-max-conns: expected 1..1024, not \"%.64s\"",
+			    v);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (!strcmp(key, "intake-max-msgs")) {
 		if (vs_conf_uint(v, 1, 1000000, &c->intake_max_msgs) < 0) {
 			snprintf(err, errlen, "intake-max-msgs: expected 1..1000000, not \"%.64s\"",

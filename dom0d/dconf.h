@@ -37,6 +37,7 @@ typedef struct vs_dconf {
 	uint64_t intake_max_msgs;    /* per domain per second */
 	uint64_t intake_max_bytes;   /* per domain per second */
 	int64_t intake_stats_ns;     /* how often the intake's counters are reported */
+	uint64_t intake_max_conns;   /* connection-table entries kept per domain */
 } vs_dconf_t;
 
 void vs_dconf_defaults(vs_dconf_t *c);

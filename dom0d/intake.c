@@ -5,6 +5,7 @@
  */
 #include "intake.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -46,7 +47,9 @@ typedef struct kt_msg {
 } kt_msg_t;
 
 #define CHILD_ZAP "inproc://zeromq.zap.01"
-#define HWM 1000
+#define HWM VS_INTAKE_RCVHWM
+#define GUEST_ROUND 1024                /* guest messages per wakeup, then the parent and ZAP */
+#define NAME_SLOTS (2 * VS_AGENTKEYS_MAX) /* open addressing, a power of two */
 
 /* ========================================================================================
  * The child
@@ -65,8 +68,9 @@ typedef struct cdom {
 typedef struct child {
 	int fd;
 	vs_intake_cfgmsg_t cfg;
-	cdom_t *doms;                   /* sorted by nothing; looked up linearly (few hundred) */
+	cdom_t *doms;
 	size_t n_doms;
+	int32_t *by_name;               /* NAME_SLOTS: index in doms + 1 by the domain's hash */
 	kt_entry_t *pending;            /* a table being received */
 	size_t n_pending, want_pending;
 	uint64_t unknown_key;
@@ -74,6 +78,7 @@ typedef struct child {
 	vs_intake_rec_t batch[VS_INTAKE_BATCH];
 	size_t n_batch;
 	uint64_t busy_lost;
+	uint32_t conns_left;            /* CONN records still to forward of the current table */
 	void *router;
 } child_t;
 
@@ -95,10 +100,32 @@ s_child_rec(child_t *c, const vs_intake_rec_t *r)
 		s_child_flush(c);
 }
 
+/* Records of an accepted message; a connection table is cut to max_conns entries here. */
 static int
 s_child_emit(void *arg, const vs_intake_rec_t *r)
 {
-	s_child_rec(arg, r);
+	child_t *c = arg;
+	vs_intake_rec_t t;
+
+	switch (r->type) {
+	case VS_REC_CONNS_BEGIN:
+	case VS_REC_CONNS_END:
+		t = *r;         /* value: the entries forwarded; BEGIN's pad: the guest's count */
+		if (t.value > c->cfg.max_conns)
+			t.value = c->cfg.max_conns;
+		if (r->type == VS_REC_CONNS_BEGIN)
+			c->conns_left = (uint32_t)t.value;
+		s_child_rec(c, &t);
+		return 0;
+	case VS_REC_CONN:
+		if (c->conns_left == 0)
+			return 0;
+		c->conns_left--;
+		break;
+	default:
+		break;
+	}
+	s_child_rec(c, r);
 	return 0;
 }
 
@@ -139,13 +166,51 @@ s_child_find_key(child_t *c, const uint8_t *key)
 	return NULL;
 }
 
+static uint32_t
+s_name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;       /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+/* Every guest message looks its domain up by the ZAP User-Id: a hash, then one strcmp. */
 static cdom_t *
 s_child_find_name(child_t *c, const char *name)
 {
-	for (size_t i = 0; i < c->n_doms; i++)
-		if (!strcmp(c->doms[i].domain, name))
-			return &c->doms[i];
+	if (c->by_name == NULL)
+		return NULL;
+	for (uint32_t h = s_name_hash(name), k = 0; k < NAME_SLOTS; k++) {
+		int32_t i = c->by_name[(h + k) & (NAME_SLOTS - 1)];
+
+		if (i == 0)
+			return NULL;
+		if (!strcmp(c->doms[i - 1].domain, name))
+			return &c->doms[i - 1];
+	}
 	return NULL;
+}
+
+static void
+s_child_index(child_t *c)
+{
+	if (c->by_name == NULL && (c->by_name = calloc(NAME_SLOTS, sizeof(int32_t))) == NULL)
+		return;
+	memset(c->by_name, 0, NAME_SLOTS * sizeof(int32_t));
+	for (size_t i = 0; i < c->n_doms; i++) {
+		uint32_t h = s_name_hash(c->doms[i].domain);
+
+		for (uint32_t k = 0; k < NAME_SLOTS; k++) {
+			int32_t *slot = &c->by_name[(h + k) & (NAME_SLOTS - 1)];
+
+			if (*slot == 0) {
+				*slot = (int32_t)i + 1;
+				break;
+			}
+		}
+	}
 }
 
 /* Installs the table just received; domains that stay keep their buckets and counters. */
@@ -173,6 +238,7 @@ s_child_install(child_t *c)
 	free(c->doms);
 	c->doms = n;
 	c->n_doms = c->n_pending;
+	s_child_index(c);
 	vs_info("intake: %zu guest keys", c->n_doms);
 }
 
@@ -472,9 +538,13 @@ vs_intake_child_main(int fd)
 	c.cfg.endpoint[sizeof(c.cfg.endpoint) - 1] = '\0';
 	c.cfg.user[sizeof(c.cfg.user) - 1] = '\0';
 	c.cfg.secret_key[VS_Z85_KEY_LEN] = '\0';
+	if (c.cfg.max_conns == 0 || c.cfg.max_conns > VS_AGENT_MAX_CONNS)
+		c.cfg.max_conns = VS_INTAKE_DEFAULT_MAX_CONNS;
 	vs_log_open("vscoped-intake", c.cfg.use_syslog, c.cfg.log_level);
 
 	zctx = zmq_ctx_new();
+	/* CURVE decryption runs in the I/O threads: spread the guests' connections over them */
+	zmq_ctx_set(zctx, ZMQ_IO_THREADS, VS_INTAKE_IO_THREADS);
 	zap = zmq_socket(zctx, ZMQ_REP);
 	if (zap == NULL || zmq_bind(zap, CHILD_ZAP) < 0) {
 		s_child_fatal(fd, "ZAP handler %s: %s", CHILD_ZAP, zmq_strerror(errno));
@@ -520,7 +590,7 @@ vs_intake_child_main(int fd)
 		if (it[1].revents & ZMQ_POLLIN)
 			s_child_zap(&c, zap);
 		/* bounded per round, so the parent and ZAP are served during a flood */
-		for (int i = 0; i < 256 && (it[0].revents & ZMQ_POLLIN); i++)
+		for (int i = 0; i < GUEST_ROUND && (it[0].revents & ZMQ_POLLIN); i++)
 			if (s_child_guest(&c) < 0)
 				break;
 		s_child_flush(&c);
@@ -537,6 +607,7 @@ out:
 	if (zctx)
 		zmq_ctx_term(zctx);
 	free(c.doms);
+	free(c.by_name);
 	free(c.pending);
 	return rc;
 }
@@ -544,6 +615,15 @@ out:
 /* ========================================================================================
  * The parent
  * ======================================================================================== */
+
+struct gtable {
+	vs_intake_conn_t *e;            /* cap entries, allocated when the first table comes */
+	size_t n;
+	uint32_t total, dropped;
+	int truncated;
+	int64_t time_ns, guest_ns;
+	uint64_t tables;
+};
 
 struct vs_intake {
 	vs_intake_config_t cfg;
@@ -556,6 +636,10 @@ struct vs_intake {
 	vs_agentkey_t *keys;
 	size_t n_keys;
 	int keys_pending;               /* the table did not reach the child yet */
+	struct gtable *tables;          /* per dom index: the latest connection table */
+	struct gtable building;         /* the one whose records are arriving */
+	uint32_t b_dom, b_want;
+	int b_active;
 };
 
 #define BACKOFF_MIN (VS_NS_PER_SEC / 2)
@@ -663,6 +747,7 @@ s_start(vs_intake_t *self)
 	m.max_msgs = self->cfg.max_msgs;
 	m.max_bytes = self->cfg.max_bytes;
 	m.stats_ms = self->cfg.stats_ms ? self->cfg.stats_ms : 1000;
+	m.max_conns = self->cfg.max_conns;
 	m.log_level = self->cfg.log_level;
 	m.use_syslog = self->cfg.use_syslog;
 	if (send(self->fd, &m, sizeof(m), MSG_DONTWAIT) < 0)
@@ -684,10 +769,18 @@ vs_intake_new(const vs_intake_config_t *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	self->cfg = *cfg;
+	if (self->cfg.max_conns == 0 || self->cfg.max_conns > VS_AGENT_MAX_CONNS)
+		self->cfg.max_conns = VS_INTAKE_DEFAULT_MAX_CONNS;
 	self->fd = -1;
 	self->pid = -1;
 	self->backoff_ns = BACKOFF_MIN;
 	self->names = calloc(VS_AGENTKEYS_MAX, sizeof(*self->names));
+	self->tables = calloc(VS_AGENTKEYS_MAX, sizeof(*self->tables));
+	self->building.e = calloc(self->cfg.max_conns, sizeof(vs_intake_conn_t));
+	if (self->tables == NULL || self->building.e == NULL) {
+		free(self->names);
+		self->names = NULL;
+	}
 	if (self->names == NULL || (rc = s_start(self)) < 0) {
 		snprintf(err, errlen, "starting the intake child: %s", strerror(self->names ?
 		    -rc : ENOMEM));
@@ -731,6 +824,11 @@ vs_intake_destroy(vs_intake_t **self_p)
 	explicit_bzero(self->cfg.secret_key, sizeof(self->cfg.secret_key));
 	free(self->names);
 	free(self->keys);
+	if (self->tables)
+		for (size_t i = 0; i < VS_AGENTKEYS_MAX; i++)
+			free(self->tables[i].e);
+	free(self->tables);
+	free(self->building.e);
 	free(self);
 	*self_p = NULL;
 }
@@ -779,6 +877,101 @@ s_lost(vs_intake_t *self, const char *why)
 		kill(self->pid, SIGKILL);
 }
 
+/* One record of a connection table (checked already). A table is kept only whole: BEGIN,
+ * as many CONN of the same domain as it announced (at most the cap), END; anything else
+ * (records lost when the child found the socketpair full, a child gone wrong) drops the
+ * table being built, counted as bad records, and leaves the domain's last table as it was. */
+static void
+s_table_rec(vs_intake_t *self, const vs_intake_rec_t *r)
+{
+	struct gtable *b = &self->building;
+
+	switch (r->type) {
+	case VS_REC_CONNS_BEGIN:
+		if (self->b_active)
+			self->bad_records++;
+		self->b_active = 0;
+		if (r->value > self->cfg.max_conns || r->value > r->pad) {
+			self->bad_records++;
+			return;
+		}
+		self->b_active = 1;
+		self->b_dom = r->dom;
+		self->b_want = (uint32_t)r->value;
+		b->n = 0;
+		b->total = r->pad;
+		b->dropped = r->pad - self->b_want;
+		b->truncated = r->kind != 0;
+		b->guest_ns = r->ts_ns;
+		return;
+	case VS_REC_CONN:
+		if (!self->b_active || r->dom != self->b_dom || b->n >= self->b_want) {
+			self->bad_records++;
+			self->b_active = 0;
+			return;
+		}
+		b->e[b->n++] = r->conn;
+		return;
+	default: {                      /* VS_REC_CONNS_END */
+		struct gtable *t;
+
+		if (!self->b_active || r->dom != self->b_dom || b->n != self->b_want ||
+		    r->value != (double)self->b_want) {
+			self->bad_records++;
+			self->b_active = 0;
+			return;
+		}
+		self->b_active = 0;
+		t = &self->tables[r->dom];
+		if (t->e == NULL && (t->e = calloc(self->cfg.max_conns, sizeof(*t->e))) == NULL)
+			return;
+		memcpy(t->e, b->e, b->n * sizeof(*t->e));
+		t->n = b->n;
+		t->total = b->total;
+		t->dropped = b->dropped;
+		t->truncated = b->truncated;
+		t->guest_ns = b->guest_ns;
+		t->time_ns = vs_now_ns();
+		t->tables++;
+		return;
+	}
+	}
+}
+
+int
+vs_intake_conns(const vs_intake_t *self, const char *domain, vs_intake_conns_t *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->cap = self->cfg.max_conns;
+	for (size_t d = 0; d < self->n_names; d++) {
+		const struct gtable *t = &self->tables[d];
+
+		if (strcmp(self->names[d], domain) || t->tables == 0)
+			continue;
+		out->conns = t->e;
+		out->n = t->n;
+		out->guest_total = t->total;
+		out->guest_truncated = t->truncated;
+		out->dropped = t->dropped;
+		out->time_ns = t->time_ns;
+		out->guest_time_ns = t->guest_ns;
+		out->tables = t->tables;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+void
+vs_intake_conn_addr(const vs_intake_conn_t *c, int remote, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	const uint8_t *addr = remote ? c->remote_addr : c->local_addr;
+	unsigned port = remote ? c->remote_port : c->local_port;
+
+	inet_ntop(c->family == 4 ? AF_INET : AF_INET6, addr, a, sizeof(a));
+	snprintf(buf, len, c->family == 4 ? "%s:%u" : "[%s]:%u", a, port);
+}
+
 void
 vs_intake_process(vs_intake_t *self, vs_intake_rec_fn fn, void *arg)
 {
@@ -820,6 +1013,10 @@ vs_intake_process(vs_intake_t *self, vs_intake_rec_fn fn, void *arg)
 			if (vs_intake_rec_check(r, err, sizeof(err)) < 0 ||
 			    (r->dom != VS_REC_HOST && r->dom >= self->n_names)) {
 				self->bad_records++;
+				continue;
+			}
+			if (r->type >= VS_REC_CONNS_BEGIN && r->type <= VS_REC_CONNS_END) {
+				s_table_rec(self, r);
 				continue;
 			}
 			fn(arg, r->dom == VS_REC_HOST ? NULL : self->names[r->dom], r);

@@ -20,9 +20,12 @@
 #include "agentwire.h"
 
 #define VS_INTAKE_NAME_LEN   96         /* metric name buffer, NUL included */
-#define VS_INTAKE_BATCH      32         /* records per datagram */
+#define VS_INTAKE_BATCH      128        /* records per datagram (17 KiB) */
 #define VS_REC_HOST          UINT32_MAX /* dom of a record about no domain (unknown keys) */
 #define VS_INTAKE_DEFAULT_USER "vscope-intake"
+#define VS_INTAKE_IO_THREADS 2          /* the child's ZeroMQ I/O threads: CURVE on both cores */
+#define VS_INTAKE_RCVHWM     1000       /* per guest connection, messages: with ZMQ_MAXMSGSIZE the
+                                         * bound on what one guest can queue in the child */
 
 typedef enum {
 	VS_DROP_NONE = 0,
@@ -43,12 +46,32 @@ typedef enum {
 	VS_REC_STAT = 2,                /* the intake's own counters ("intake.*") */
 	VS_REC_ERROR = 3,               /* the child cannot run; name holds why; it exits */
 	VS_REC_READY = 4,               /* the child is bound and unprivileged; value = its uid */
+	/* A guest's connection table: BEGIN (value = entries that follow, kind = the guest's
+	 * truncated flag, pad = the entries in its message), that many CONN, END (value =
+	 * the same count). The records of one table are consecutive. */
+	VS_REC_CONNS_BEGIN = 5,
+	VS_REC_CONN = 6,
+	VS_REC_CONNS_END = 7,
 } vs_intake_rec_type_t;
+
+#define VS_INTAKE_DEFAULT_MAX_CONNS 256 /* entries kept per domain */
+
+typedef struct vs_intake_conn {
+	uint8_t family;                 /* 4 or 6 */
+	uint8_t state;                  /* 1..12, the kernel's TCP states */
+	uint16_t local_port, remote_port;
+	uint8_t local_addr[16], remote_addr[16];        /* network order; 4 bytes used for v4 */
+	uint32_t rtt_us;
+	uint64_t bytes_acked, bytes_received;
+} vs_intake_conn_t;
 
 typedef struct vs_intake_rec {
 	uint32_t type;                  /* vs_intake_rec_type_t */
 	uint32_t dom;                   /* index in the parent's key table, or VS_REC_HOST */
-	char name[VS_INTAKE_NAME_LEN];  /* NUL-terminated, [A-Za-z0-9_.:-] (ERROR: text) */
+	union {
+		char name[VS_INTAKE_NAME_LEN];  /* NUL-terminated, [A-Za-z0-9_.:-] (ERROR: text) */
+		vs_intake_conn_t conn;  /* VS_REC_CONN */
+	};
 	double value;
 	uint32_t kind;                  /* 0 gauge, 1 counter */
 	uint32_t pad;
@@ -101,6 +124,7 @@ typedef struct vs_intake_cfgmsg {
 	uint32_t max_msgs;              /* per domain per second */
 	uint32_t max_bytes;
 	uint32_t stats_ms;              /* how often the child reports its counters */
+	uint32_t max_conns;             /* connection entries forwarded per table */
 	int32_t log_level;
 	int32_t use_syslog;
 } vs_intake_cfgmsg_t;
@@ -118,8 +142,22 @@ typedef struct vs_intake_config {
 	char secret_key[VS_Z85_KEY_LEN + 1];
 	char user[64];
 	uint32_t max_msgs, max_bytes, stats_ms;
+	uint32_t max_conns;             /* entries kept per domain; 0 = the default */
 	int log_level, use_syslog;
 } vs_intake_config_t;
+
+/* A domain's latest connection table, as vs_intake_conns returns it (borrowed: valid until
+ * the next vs_intake_process). */
+typedef struct vs_intake_conns {
+	const vs_intake_conn_t *conns;
+	size_t n;
+	uint32_t guest_total;           /* entries in the guest's message */
+	int guest_truncated;
+	uint32_t dropped;               /* over the cap, not kept */
+	uint32_t cap;
+	int64_t time_ns, guest_time_ns;
+	uint64_t tables;
+} vs_intake_conns_t;
 
 typedef struct vs_intake vs_intake_t;
 
@@ -140,5 +178,9 @@ void vs_intake_poll(vs_intake_t *self);
 pid_t vs_intake_pid(const vs_intake_t *self);
 uint64_t vs_intake_restarts(const vs_intake_t *self);
 uint64_t vs_intake_bad_records(const vs_intake_t *self);
+/* The latest connection table of domain: 0, or -ENOENT when none came from it. */
+int vs_intake_conns(const vs_intake_t *self, const char *domain, vs_intake_conns_t *out);
+/* Formats a connection's address and port: "10.0.0.1:80", "[::1]:80". */
+void vs_intake_conn_addr(const vs_intake_conn_t *c, int remote, char *buf, size_t len);
 
 #endif

@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -182,11 +184,12 @@ static void
 s_emit(struct emitter *e, const char *name, double value, int kind, int64_t ts)
 {
 	vs_intake_rec_t r;
+	size_t n = strnlen(name, sizeof(r.name) - 1);
 
 	memset(&r, 0, sizeof(r));
 	r.type = VS_REC_METRIC;
 	r.dom = e->dom;
-	snprintf(r.name, sizeof(r.name), "%s", name);
+	memcpy(r.name, name, n);
 	r.value = value;
 	r.kind = (uint32_t)kind;
 	r.ts_ns = ts;
@@ -214,6 +217,107 @@ s_emit_latency(struct emitter *e, const Vsagent__Latency *l)
 	}
 }
 
+static void
+s_emit_raw(struct emitter *e, vs_intake_rec_t *r)
+{
+	r->dom = e->dom;
+	e->n++;
+	if (e->fn)
+		e->fn(e->arg, r);
+}
+
+/* The table itself (validated already): BEGIN, one CONN per entry, END. */
+static void
+s_emit_conns(struct emitter *e, const Vsagent__Conns *c, int64_t ts)
+{
+	vs_intake_rec_t r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = VS_REC_CONNS_BEGIN;
+	r.value = (double)c->n_conn;
+	r.kind = c->truncated ? 1 : 0;
+	r.pad = (uint32_t)c->n_conn;
+	r.ts_ns = ts;
+	s_emit_raw(e, &r);
+	for (size_t i = 0; i < c->n_conn; i++) {
+		const Vsagent__Conn *x = c->conn[i];
+
+		memset(&r, 0, sizeof(r));
+		r.type = VS_REC_CONN;
+		r.ts_ns = ts;
+		r.conn.family = x->local_addr.len == 4 ? 4 : 6;
+		r.conn.state = (uint8_t)x->state;
+		r.conn.local_port = (uint16_t)x->local_port;
+		r.conn.remote_port = (uint16_t)x->remote_port;
+		memcpy(r.conn.local_addr, x->local_addr.data, x->local_addr.len);
+		memcpy(r.conn.remote_addr, x->remote_addr.data, x->remote_addr.len);
+		r.conn.rtt_us = x->rtt_us;
+		r.conn.bytes_acked = x->bytes_acked;
+		r.conn.bytes_received = x->bytes_received;
+		s_emit_raw(e, &r);
+	}
+	memset(&r, 0, sizeof(r));
+	r.type = VS_REC_CONNS_END;
+	r.value = (double)c->n_conn;
+	r.ts_ns = ts;
+	s_emit_raw(e, &r);
+}
+
+/*
+ * protobuf-c allocates every submessage, repeated array and string of a decoded message:
+ * a bump arena for them, reset per message, saves the child a malloc/free pair each (most
+ * messages fit; what does not goes to malloc and is freed by free_unpacked as usual). The
+ * decoder is not reentrant (one per process: the intake child's single thread). Under
+ * AddressSanitizer the arena is off so that every allocation stays checked.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define USE_ARENA 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define USE_ARENA 0
+#endif
+#endif
+#ifndef USE_ARENA
+#define USE_ARENA 1
+#endif
+
+#define ARENA_SIZE (256 * 1024)
+
+static struct {
+	_Alignas(max_align_t) uint8_t buf[ARENA_SIZE];
+	size_t used;
+	size_t heap_live;               /* blocks from malloc not yet freed */
+} s_arena;
+
+static void *
+s_arena_alloc(void *data, size_t size)
+{
+	size_t need = (size + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
+	void *p;
+
+	(void)data;
+	if (need >= size && need <= ARENA_SIZE - s_arena.used) {
+		p = s_arena.buf + s_arena.used;
+		s_arena.used += need;
+		return p;
+	}
+	if ((p = malloc(size ? size : 1)) != NULL)
+		s_arena.heap_live++;
+	return p;
+}
+
+static void
+s_arena_free(void *data, void *p)
+{
+	(void)data;
+	if (p == NULL || ((uint8_t *)p >= s_arena.buf && (uint8_t *)p < s_arena.buf + ARENA_SIZE))
+		return;
+	s_arena.heap_live--;
+	free(p);
+}
+
+static ProtobufCAllocator s_arena_allocator = { s_arena_alloc, s_arena_free, NULL };
+
 vs_intake_drop_t
 vs_intake_decode(const void *buf, size_t len, uint32_t dom, vs_intake_emit_fn emit, void *arg,
     vs_intake_msginfo_t *info_r, char *err, size_t errlen)
@@ -228,7 +332,8 @@ vs_intake_decode(const void *buf, size_t len, uint32_t dom, vs_intake_emit_fn em
 		snprintf(err, errlen, "frame of %zu bytes (at most %d)", len, VS_AGENT_MAX_MSG);
 		return VS_DROP_OVERSIZE;
 	}
-	m = vsagent__agent_msg__unpack(NULL, len, buf);
+	s_arena.used = 0;
+	m = vsagent__agent_msg__unpack(USE_ARENA ? &s_arena_allocator : NULL, len, buf);
 	if (m == NULL) {
 		snprintf(err, errlen, "not a valid AgentMsg encoding");
 		return VS_DROP_MALFORMED;
@@ -261,17 +366,43 @@ vs_intake_decode(const void *buf, size_t len, uint32_t dom, vs_intake_emit_fn em
 		s_emit(&e, "conns.total", (double)c->n_conn, 0, m->sent_ns);
 		s_emit(&e, "conns.established", (double)est, 0, m->sent_ns);
 		s_emit(&e, "conns.truncated", c->truncated ? 1 : 0, 0, m->sent_ns);
+		s_emit_conns(&e, c, m->sent_ns);
 	}
 	if (info_r)
 		info_r->n_records = e.n;
 out:
-	vsagent__agent_msg__free_unpacked(m, NULL);
+	/* with the arena, there is nothing to free unless something went to malloc */
+	if (!USE_ARENA)
+		vsagent__agent_msg__free_unpacked(m, NULL);
+	else if (s_arena.heap_live)
+		vsagent__agent_msg__free_unpacked(m, &s_arena_allocator);
 	return rc;
 }
 
 int
 vs_intake_rec_check(const vs_intake_rec_t *r, char *err, size_t errlen)
 {
+	if (r->type >= VS_REC_CONNS_BEGIN && r->type <= VS_REC_CONNS_END) {
+		if (r->dom == VS_REC_HOST) {
+			snprintf(err, errlen, "connection record without a domain");
+			return -EINVAL;
+		}
+		if (r->type == VS_REC_CONN) {
+			const vs_intake_conn_t *c = &r->conn;
+
+			if ((c->family != 4 && c->family != 6) || c->state < 1 || c->state > 12) {
+				snprintf(err, errlen, "connection record: bad family or state");
+				return -EINVAL;
+			}
+			return 0;
+		}
+		if (!isfinite(r->value) || r->value < 0 || r->value > VS_AGENT_MAX_CONNS ||
+		    r->kind > 1 || r->pad > VS_AGENT_MAX_CONNS) {
+			snprintf(err, errlen, "connection table record: bad count");
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (r->type != VS_REC_METRIC && r->type != VS_REC_STAT) {
 		snprintf(err, errlen, "record of type %u", r->type);
 		return -EINVAL;

@@ -319,13 +319,15 @@ s_reload_conf(daemon_t *d)
 	    strcmp(n.intake_user, d->conf.intake_user) ||
 	    strcmp(n.intake_key, d->conf.intake_key) ||
 	    n.intake_max_msgs != d->conf.intake_max_msgs ||
-	    n.intake_max_bytes != d->conf.intake_max_bytes)
+	    n.intake_max_bytes != d->conf.intake_max_bytes ||
+	    n.intake_max_conns != d->conf.intake_max_conns)
 		vs_warn("reload: intake settings take effect at the next start");
 	snprintf(n.intake_endpoint, sizeof(n.intake_endpoint), "%s", d->conf.intake_endpoint);
 	snprintf(n.intake_user, sizeof(n.intake_user), "%s", d->conf.intake_user);
 	snprintf(n.intake_key, sizeof(n.intake_key), "%s", d->conf.intake_key);
 	n.intake_max_msgs = d->conf.intake_max_msgs;
 	n.intake_max_bytes = d->conf.intake_max_bytes;
+	n.intake_max_conns = d->conf.intake_max_conns;
 	n.intake_stats_ns = d->conf.intake_stats_ns;
 	n.interval_ns = d->conf.interval_ns;
 	n.domain_interval_ns = d->conf.domain_interval_ns;
@@ -536,6 +538,7 @@ s_intake_start(daemon_t *d)
 	ic.max_msgs = (uint32_t)d->conf.intake_max_msgs;
 	ic.max_bytes = (uint32_t)d->conf.intake_max_bytes;
 	ic.stats_ms = (uint32_t)(d->conf.intake_stats_ns / VS_NS_PER_MSEC);
+	ic.max_conns = (uint32_t)d->conf.intake_max_conns;
 	ic.log_level = d->debug ? VS_LOG_DEBUG : d->conf.log_level;
 	ic.use_syslog = d->conf.use_syslog;
 	memcpy(d->intake_pub, ic.public_key, sizeof(d->intake_pub));
@@ -545,6 +548,7 @@ s_intake_start(daemon_t *d)
 		vs_err("intake: %s", err);
 		return -1;
 	}
+	d->ctx.intake = d->intake;
 	s_intake_keys(d, 1);
 	d->next_keyscan = vs_mono_ns() + KEYSCAN_NS;
 	vs_notice("intake: guests connect to %s (server key %s)", d->conf.intake_endpoint,
@@ -727,6 +731,7 @@ static void
 s_cleanup(daemon_t *d)
 {
 	vs_intake_destroy(&d->intake);
+	d->ctx.intake = NULL;
 	free(d->dir_keys);
 	free(d->hv_keys);
 	vs_control_destroy(&d->control);

@@ -64,6 +64,7 @@ typedef struct agent {
 	uint64_t metrics_dropped;
 	uint64_t seq, sent, dropped, hsperf_skipped, acks;
 	int64_t interval_start, next_report, next_hello, next_conns, last_conns;
+	int64_t last_ack;               /* when Dom0 last answered (or the socket was made) */
 	uint64_t conns_hash;
 	char *rxbuf;
 } agent_t;
@@ -356,6 +357,7 @@ s_open_sock(agent_t *a)
 		return -e;
 	}
 	a->sock = s;
+	a->last_ack = vs_mono_ns();
 	return 0;
 }
 
@@ -470,6 +472,7 @@ s_zmq_read(agent_t *a)
 		int n = zmq_recv(a->sock, buf, sizeof(buf), ZMQ_DONTWAIT);
 		if (n < 0)
 			return;
+		a->last_ack = vs_mono_ns();
 		if (a->acks++ == 0) {
 			Vsagent__HelloAck *ack = n <= (int)sizeof(buf) ?
 			    vsagent__hello_ack__unpack(NULL, (size_t)n, (uint8_t *)buf) : NULL;
@@ -501,6 +504,19 @@ s_run(agent_t *a)
 			a->next_report = now + a->conf.interval_ns;
 		}
 		if (now >= a->next_hello) {
+			/*
+			 * libzmq (4.3.4) never reconnects after Dom0 refused the CURVE handshake,
+			 * which happens to an agent that is faster than Dom0 at binding its key
+			 * (on Xen, vscoped reads the published key every 2 s). A socket without
+			 * a HelloAck for three hello intervals is made anew.
+			 */
+			if (now - a->last_ack > 3 * a->conf.hello_ns) {
+				vs_notice("no answer from %s for %.0f s: connecting again",
+				    a->conf.endpoint, (now - a->last_ack) / 1e9);
+				s_close_sock(a);
+				if (s_open_sock(a) < 0)
+					return -1;
+			}
 			s_hello(a);
 			a->next_hello = now + a->conf.hello_ns;
 		}

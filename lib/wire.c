@@ -99,6 +99,12 @@ vs_wire_request_validate(const Vsctl__Request *req, char *err, size_t errlen)
 		return 0;
 	case VSCTL__REQUEST__BODY_SHAPE_LIST:
 		return 0;
+	case VSCTL__REQUEST__BODY_GUEST_CONNS:
+		if (!s_name_ok(req->guest_conns->domain)) {
+			snprintf(err, errlen, "guest_conns needs a domain name");
+			return -EINVAL;
+		}
+		return 0;
 	default:
 		snprintf(err, errlen, "unknown or missing request type");
 		return -EOPNOTSUPP;

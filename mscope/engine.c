@@ -1040,19 +1040,27 @@ s_end(s_load_t *L, int rc)
 		return rc;
 	}
 	snprintf(res->status, sizeof(res->status), "%s", rc < 0 ? "truncated" : "ok");
+	r = 0;
 	if (L->host_id > 0 && L->host[0] != '\0') {
 		char h[24], s[24];
 		const char *p[2] = { h, s };
 		snprintf(h, sizeof(h), "%lld", (long long)L->host_id);
 		snprintf(s, sizeof(s), "%lld", (long long)L->load_id);
-		L->wh->ops->query(L->wh, "UPDATE sources SET host_id = $1 WHERE source_id ="
+		/* (a backend that batches rows writes them here at the latest: check it) */
+		r = L->wh->ops->query(L->wh, "UPDATE sources SET host_id = $1 WHERE source_id ="
 		    " (SELECT source_id FROM loads WHERE load_id = $2)", p, 2, NULL, NULL);
 	}
-	if ((r = vs_wh_load_end(L->wh, L->load_id, res)) < 0 || (r = vs_wh_commit(L->wh)) < 0) {
-		snprintf(res->error, sizeof(res->error), "%s: commit: %s", L->path,
-		    vs_wh_error(L->wh));
+	if (r < 0 || (r = vs_wh_load_end(L->wh, L->load_id, res)) < 0 ||
+	    (r = vs_wh_commit(L->wh)) < 0) {
+		/* after a fatal error, that error is the cause (the database refuses the
+		 * commit of a transaction it aborted) */
+		if (rc >= 0 || res->error[0] == '\0')
+			snprintf(res->error, sizeof(res->error), "%s: commit: %s", L->path,
+			    vs_wh_error(L->wh));
 		snprintf(res->status, sizeof(res->status), "failed");
 		vs_wh_rollback(L->wh);
+		res->rows = 0;          /* none of them was kept */
+		res->ntables = 0;
 		return r;
 	}
 	return rc;

@@ -2,6 +2,10 @@
  * The warehouse's generic part: the static tables, the type catalog and the schema
  * changes (new tables, new columns, widened types), in SQL both backends accept.
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include "wh.h"
 
 #include <errno.h>
@@ -12,24 +16,41 @@
 #include <time.h>
 
 static const char s_schema[] =
-	"CREATE TABLE IF NOT EXISTS runs (run_id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+	"CREATE TABLE IF NOT EXISTS runs (run_id @ID@, name TEXT UNIQUE NOT NULL,"
 	" created_ns BIGINT);\n"
-	"CREATE TABLE IF NOT EXISTS hosts (host_id INTEGER PRIMARY KEY,"
+	"CREATE TABLE IF NOT EXISTS hosts (host_id @ID@,"
 	" name TEXT UNIQUE NOT NULL);\n"
-	"CREATE TABLE IF NOT EXISTS sources (source_id INTEGER PRIMARY KEY,"
+	"CREATE TABLE IF NOT EXISTS sources (source_id @ID@,"
 	" run_id INTEGER NOT NULL REFERENCES runs, host_id INTEGER REFERENCES hosts,"
 	" kind TEXT NOT NULL, path TEXT NOT NULL);\n"
-	"CREATE TABLE IF NOT EXISTS loads (load_id INTEGER PRIMARY KEY,"
+	"CREATE TABLE IF NOT EXISTS loads (load_id @ID@,"
 	" source_id INTEGER NOT NULL REFERENCES sources, started_ns BIGINT, finished_ns BIGINT,"
 	" status TEXT, lines BIGINT, rows BIGINT, skipped BIGINT, unparsed BIGINT, error TEXT);\n"
 	"CREATE TABLE IF NOT EXISTS mscope_tables (name TEXT PRIMARY KEY, kind TEXT NOT NULL);\n"
 	"CREATE TABLE IF NOT EXISTS mscope_columns (table_name TEXT NOT NULL, name TEXT NOT NULL,"
 	" pos INTEGER NOT NULL, type TEXT NOT NULL, PRIMARY KEY (table_name, name));\n";
 
-static const struct vs_wh_ops *const s_backends[] = {
-	&vs_wh_sqlite_ops,
-	/* a libpq backend goes here under #if HAVE_LIBPQ, for "postgresql://" URLs */
-};
+/* The schema with "@ID@" replaced by the backend's id column type; malloc'd. */
+static char *
+s_schema_for(const struct vs_wh_ops *ops)
+{
+	size_t idn = strlen(ops->id_type), cap = sizeof(s_schema) + 8 * idn, o = 0;
+	char *out = malloc(cap);
+
+	if (out == NULL)
+		return NULL;
+	for (const char *p = s_schema; *p != '\0';) {
+		if (strncmp(p, "@ID@", 4) == 0) {
+			memcpy(out + o, ops->id_type, idn);
+			o += idn;
+			p += 4;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
 
 static int64_t
 s_now_ns(void)
@@ -38,6 +59,28 @@ s_now_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The URL without its password (scheme://user:PASSWORD@host...), for messages. */
+static char *
+s_redact(const char *url)
+{
+	const char *s = strstr(url, "://"), *at, *colon;
+	char *out;
+
+	if (s == NULL || (at = strchr(s + 3, '@')) == NULL ||
+	    (colon = memchr(s + 3, ':', (size_t)(at - s - 3))) == NULL)
+		return strdup(url);
+	if ((out = malloc(strlen(url) + 4)) == NULL)
+		return NULL;
+	snprintf(out, strlen(url) + 4, "%.*s:***%s", (int)(colon - url), url, at);
+	return out;
+}
+
+const char *
+vs_wh_url(const vs_wh_t *wh)
+{
+	return wh->url;
 }
 
 vs_wh_t *
@@ -49,16 +92,22 @@ vs_wh_open(const char *url, char *err, size_t errlen)
 	int rc;
 
 	if (strncmp(url, "sqlite:", 7) == 0) {
-		ops = s_backends[0];
+		ops = &vs_wh_sqlite_ops;
 		target = url + 7;
 		if (strncmp(target, "//", 2) == 0)
 			target += 2;
 	} else if (strncmp(url, "postgresql:", 11) == 0 || strncmp(url, "postgres:", 9) == 0) {
-		snprintf(err, errlen, "%s: no PostgreSQL backend compiled in", url);
+#if HAVE_LIBPQ
+		ops = &vs_wh_pg_ops;
+		target = url;   /* libpq parses the URI itself */
+#else
+		snprintf(err, errlen, "%s: no PostgreSQL backend compiled in (build with libpq)",
+		    url);
 		errno = ENOTSUP;
 		return NULL;
+#endif
 	} else {
-		ops = s_backends[0];
+		ops = &vs_wh_sqlite_ops;
 	}
 	if (*target == '\0') {
 		snprintf(err, errlen, "empty warehouse path in '%s'", url);
@@ -66,7 +115,7 @@ vs_wh_open(const char *url, char *err, size_t errlen)
 		return NULL;
 	}
 	wh = calloc(1, sizeof(*wh));
-	if (wh == NULL || (wh->url = strdup(url)) == NULL) {
+	if (wh == NULL || (wh->url = s_redact(url)) == NULL) {
 		free(wh);
 		errno = ENOMEM;
 		snprintf(err, errlen, "out of memory");
@@ -80,9 +129,13 @@ vs_wh_open(const char *url, char *err, size_t errlen)
 		errno = -rc;
 		return NULL;
 	}
-	rc = ops->exec(wh, s_schema);
+	{
+		char *schema = s_schema_for(ops);
+		rc = schema != NULL ? ops->exec(wh, schema) : -ENOMEM;
+		free(schema);
+	}
 	if (rc < 0) {
-		snprintf(err, errlen, "%s: cannot create the schema: %s", url, wh->err);
+		snprintf(err, errlen, "%s: cannot create the schema: %s", wh->url, wh->err);
 		vs_wh_destroy(&wh);
 		errno = -rc;
 		return NULL;
@@ -480,4 +533,168 @@ vs_wh_insert(vs_wh_t *wh, vs_wh_table_t *t, int64_t load_id, int64_t host_id,
 	if (rc == 0)
 		t->rows++;
 	return rc;
+}
+
+/* ---- reading ---- */
+
+static int
+s_ident_ok(const char *name)
+{
+	if (*name == '\0' || strlen(name) > 96)
+		return 0;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return 0;
+	return 1;
+}
+
+const vs_wh_table_t *
+vs_wh_table_info(vs_wh_t *wh, const char *name, int *rc_r)
+{
+	vs_wh_table_t *t;
+
+	if (!s_ident_ok(name)) {
+		snprintf(wh->err, sizeof(wh->err), "bad table name \"%.64s\" (a-z, 0-9, _)", name);
+		*rc_r = -EINVAL;
+		return NULL;
+	}
+	t = vs_wh_table(wh, name, "event");
+	if (t == NULL) {
+		*rc_r = -EIO;
+		return NULL;
+	}
+	if (!t->created) {
+		snprintf(wh->err, sizeof(wh->err), "no table %s in the warehouse", name);
+		*rc_r = -ENOENT;
+		return NULL;
+	}
+	*rc_r = 0;
+	return t;
+}
+
+struct s_sel {
+	vs_wh_select_fn fn;
+	void *arg;
+	const vs_mtype_t *types;        /* the catalog type of each selected column */
+};
+
+static int
+s_sel_row(void *arg, size_t ncol, const vs_mvalue_t *vals)
+{
+	struct s_sel *c = arg;
+	vs_mvalue_t v[VS_WH_MAX_COLS + 3];
+
+	if (ncol > VS_WH_MAX_COLS + 3)
+		ncol = VS_WH_MAX_COLS + 3;
+	for (size_t i = 0; i < ncol; i++) {
+		v[i] = vals[i];
+		if (c->types[i] == VS_MT_TIMESTAMP && v[i].type == VS_MT_INTEGER)
+			v[i].type = VS_MT_TIMESTAMP;
+		else if (c->types[i] == VS_MT_REAL && v[i].type == VS_MT_INTEGER) {
+			v[i].type = VS_MT_REAL;
+			v[i].d = (double)v[i].i;
+		}
+	}
+	return c->fn(c->arg, ncol, v);
+}
+
+int
+vs_wh_select(vs_wh_t *wh, const char *table, const vs_wh_window_t *w,
+    vs_wh_select_fn fn, void *arg)
+{
+	static const char *const fixed[3] = { "load_id", "host_id", "time_ns" };
+	static const vs_wh_window_t all = { NULL, INT64_MIN, INT64_MAX, NULL, 0 };
+	const vs_wh_table_t *t;
+	struct s_sel c = { fn, arg, NULL };
+	vs_mtype_t *types = NULL;
+	char *sql = NULL, from[24], to[24];
+	const char *p[3];
+	size_t n, cap, off;
+	int np = 0, rc;
+
+	if (w == NULL)
+		w = &all;
+	if ((t = vs_wh_table_info(wh, table, &rc)) == NULL)
+		return rc;
+	n = w->cols != NULL ? w->ncols : 3 + t->ncols;
+	if (n == 0 || n > VS_WH_MAX_COLS + 3) {
+		snprintf(wh->err, sizeof(wh->err), "%s: from 1 to %d columns", table,
+		    VS_WH_MAX_COLS + 3);
+		return -EINVAL;
+	}
+	cap = 256 + n * 104;
+	types = calloc(n, sizeof(*types));
+	sql = malloc(cap);
+	if (types == NULL || sql == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	off = (size_t)snprintf(sql, cap, "SELECT ");
+	for (size_t i = 0; i < n; i++) {
+		const char *cn = w->cols != NULL ? w->cols[i] : i < 3 ? fixed[i] : t->cols[i - 3];
+		size_t k;
+		if (cn == NULL || !s_ident_ok(cn)) {
+			snprintf(wh->err, sizeof(wh->err), "bad column name \"%.64s\" (a-z, 0-9, _)",
+			    cn != NULL ? cn : "(null)");
+			rc = -EINVAL;
+			goto out;
+		}
+		if (strcmp(cn, "time_ns") == 0) {
+			types[i] = VS_MT_TIMESTAMP;
+		} else if (strcmp(cn, "load_id") == 0 || strcmp(cn, "host_id") == 0) {
+			types[i] = VS_MT_INTEGER;
+		} else {
+			for (k = 0; k < t->ncols && strcmp(t->cols[k], cn) != 0; k++)
+				;
+			if (k == t->ncols) {
+				snprintf(wh->err, sizeof(wh->err), "table %s has no column %s", table,
+				    cn);
+				rc = -ENOENT;
+				goto out;
+			}
+			types[i] = t->types[k];
+		}
+		off += (size_t)snprintf(sql + off, cap - off, "%s\"%s\"", i ? ", " : "", cn);
+	}
+	off += (size_t)snprintf(sql + off, cap - off, " FROM \"%s\" WHERE 1 = 1", table);
+	if (w->from_ns != INT64_MIN) {
+		snprintf(from, sizeof(from), "%" PRId64, w->from_ns);
+		p[np++] = from;
+		off += (size_t)snprintf(sql + off, cap - off, " AND time_ns >= $%d", np);
+	}
+	if (w->to_ns != INT64_MAX) {
+		snprintf(to, sizeof(to), "%" PRId64, w->to_ns);
+		p[np++] = to;
+		off += (size_t)snprintf(sql + off, cap - off, " AND time_ns < $%d", np);
+	}
+	if (w->run != NULL) {
+		p[np++] = w->run;
+		off += (size_t)snprintf(sql + off, cap - off, " AND load_id IN (SELECT l.load_id"
+		    " FROM loads l JOIN sources s ON s.source_id = l.source_id JOIN runs r"
+		    " ON r.run_id = s.run_id WHERE r.name = $%d)", np);
+	}
+	snprintf(sql + off, cap - off, " ORDER BY time_ns, load_id");
+	c.types = types;
+	rc = wh->ops->select(wh, sql, p, np, s_sel_row, &c);
+out:
+	free(sql);
+	free(types);
+	return rc;
+}
+
+int
+vs_wh_tables(vs_wh_t *wh, const char *prefix, vs_wh_row_fn fn, void *arg)
+{
+	const char *p[1] = { prefix != NULL ? prefix : "" };
+
+	/* substr, not LIKE: '_' in a prefix is a character, not a wildcard */
+	return wh->ops->query(wh, "SELECT name, kind FROM mscope_tables WHERE"
+	    " substr(name, 1, length(CAST($1 AS TEXT))) = CAST($1 AS TEXT) ORDER BY name", p, 1, fn, arg);
+}
+
+int
+vs_wh_query(vs_wh_t *wh, const char *sql, const char *const *params, int n,
+    vs_wh_row_fn fn, void *arg)
+{
+	return wh->ops->query(wh, sql, params, n, fn, arg);
 }

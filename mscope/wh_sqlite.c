@@ -80,17 +80,18 @@ s_exec(vs_wh_t *wh, const char *sql)
 	return rc == SQLITE_OK ? 0 : s_err(wh, rc);
 }
 
+/* Prepares sql and binds params[0..n) to "$1".."$n" (a named parameter to SQLite: bound by
+ * name, as PostgreSQL numbers them). */
 static int
-s_query(vs_wh_t *wh, const char *sql, const char *const *params, int n, vs_wh_row_fn fn,
-    void *arg)
+s_prepare_bind(vs_wh_t *wh, const char *sql, const char *const *params, int n,
+    sqlite3_stmt **st_r)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(S_DB(wh), sql, -1, &st, NULL), r = 0;
+	int rc = sqlite3_prepare_v2(S_DB(wh), sql, -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
 		return s_err(wh, rc);
 	for (int i = 0; i < n; i++) {
-		/* "$N" is a named parameter to SQLite: bind by name, as PostgreSQL numbers them */
 		char nm[16];
 		int ix;
 		snprintf(nm, sizeof(nm), "$%d", i + 1);
@@ -101,10 +102,24 @@ s_query(vs_wh_t *wh, const char *sql, const char *const *params, int n, vs_wh_ro
 		    ? sqlite3_bind_text(st, ix, params[i], -1, SQLITE_TRANSIENT)
 		    : sqlite3_bind_null(st, ix);
 		if (rc != SQLITE_OK) {
-			r = s_err(wh, rc);
-			goto out;
+			rc = s_err(wh, rc);
+			sqlite3_finalize(st);
+			return rc;
 		}
 	}
+	*st_r = st;
+	return 0;
+}
+
+static int
+s_query(vs_wh_t *wh, const char *sql, const char *const *params, int n, vs_wh_row_fn fn,
+    void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	if ((r = s_prepare_bind(wh, sql, params, n, &st)) < 0)
+		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *vals[16];
 		int nc = sqlite3_column_count(st);
@@ -118,6 +133,55 @@ s_query(vs_wh_t *wh, const char *sql, const char *const *params, int n, vs_wh_ro
 	if (rc != SQLITE_DONE)
 		r = s_err(wh, rc);
 out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+s_select(vs_wh_t *wh, const char *sql, const char *const *params, int n,
+    vs_wh_select_fn fn, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	vs_mvalue_t *v = NULL;
+	int rc, r, nc;
+
+	if ((r = s_prepare_bind(wh, sql, params, n, &st)) < 0)
+		return r;
+	nc = sqlite3_column_count(st);
+	v = calloc((size_t)nc + 1, sizeof(*v));
+	if (v == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < nc; i++) {
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_INTEGER:
+				v[i].type = VS_MT_INTEGER;
+				v[i].i = sqlite3_column_int64(st, i);
+				break;
+			case SQLITE_FLOAT:
+				v[i].type = VS_MT_REAL;
+				v[i].d = sqlite3_column_double(st, i);
+				break;
+			case SQLITE_NULL:
+				v[i].type = VS_MT_NULL;
+				break;
+			default:
+				v[i].type = VS_MT_TEXT;
+				v[i].s = (const char *)sqlite3_column_text(st, i);
+				v[i].n = (size_t)sqlite3_column_bytes(st, i);
+				if (v[i].s == NULL)
+					v[i].type = VS_MT_NULL;
+			}
+		}
+		if ((r = fn(arg, (size_t)nc, v)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = s_err(wh, rc);
+out:
+	free(v);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -273,4 +337,6 @@ const struct vs_wh_ops vs_wh_sqlite_ops = {
 	.widen = s_widen,
 	.insert = s_insert,
 	.table_release = s_table_release,
+	.select = s_select,
+	.id_type = "INTEGER PRIMARY KEY",
 };

@@ -3,14 +3,16 @@
  * DEALER speaking lib/agent.proto.
  *
  *   agentsend -e ENDPOINT -S SERVERKEY|FILE -k KEYFILE [-m MODE] [-n N] [-t SECS]
- *             [-p PROBE] [-v P99_US] [-i MS] [-w SECS]
+ *             [-p PROBE] [-v P99_US] [-i MS] [-w SECS] [-c ENTRIES] [-r PORT]
  *
  * MODE: hello (send a Hello, wait -w SECS for the HelloAck, print "ack DOMAIN"; exit 3 when
  * none came), report (N Reports, -i MS apart: probe PROBE with p99 P99_US, and metric
  * statsd.agentsend), oversize (N frames over VS_AGENT_MAX_MSG), malformed (N frames that do
  * not decode), unknown (N AgentMsg with a body of a type the intake does not know), badvalue
  * (N Reports with a NaN latency), flood (Reports as fast as the socket takes them for -t
- * SECS). Every mode but hello starts with a Hello and waits for its ack, so what follows goes
+ * SECS), conns (N connection tables of -c ENTRIES established connections
+ * 192.0.2.1:5000+i -> 192.0.2.2:-r PORT), badconns (N such tables whose second entry has a
+ * 5-byte address). Every mode but hello starts with a Hello and waits for its ack, so what follows goes
  * over an accepted connection; prints "sent N" at the end.
  */
 #include <errno.h>
@@ -71,6 +73,43 @@ s_report(uint8_t *buf, size_t cap, uint64_t seq, const char *probe, double p99, 
 	return vsagent__agent_msg__pack(&m, buf);
 }
 
+static size_t
+s_conns(uint8_t *buf, size_t cap, uint64_t seq, long entries, unsigned rport, int bad)
+{
+	Vsagent__AgentMsg m = VSAGENT__AGENT_MSG__INIT;
+	Vsagent__Conns cs = VSAGENT__CONNS__INIT;
+	static Vsagent__Conn c[VS_AGENT_MAX_CONNS + 8], *cp[VS_AGENT_MAX_CONNS + 8];
+	static uint8_t la[4] = { 192, 0, 2, 1 }, ra[5] = { 192, 0, 2, 2, 0 };
+	size_t len = 0;
+
+	if (entries < 0 || entries > VS_AGENT_MAX_CONNS + 8)
+		return 0;
+	m.version = VS_AGENT_VERSION;
+	m.seq = seq;
+	m.sent_ns = s_now();
+	m.body_case = VSAGENT__AGENT_MSG__BODY_CONNS;
+	m.conns = &cs;
+	for (long i = 0; i < entries; i++) {
+		vsagent__conn__init(&c[i]);
+		c[i].local_addr.data = la;
+		c[i].local_addr.len = 4;
+		c[i].remote_addr.data = ra;
+		c[i].remote_addr.len = bad && i == 1 ? 5 : 4;
+		c[i].local_port = 5000 + (uint32_t)i;
+		c[i].remote_port = rport;
+		c[i].state = 1;
+		c[i].bytes_acked = 1000 + (uint64_t)i;
+		c[i].bytes_received = 2000 + (uint64_t)i;
+		c[i].rtt_us = 50;
+		cp[i] = &c[i];
+	}
+	cs.n_conn = (size_t)entries;
+	cs.conn = cp;
+	if (vsagent__agent_msg__get_packed_size(&m) <= cap)
+		len = vsagent__agent_msg__pack(&m, buf);
+	return len;
+}
+
 static int
 s_hello(void *s, double wait_s, char *domain, size_t dlen)
 {
@@ -116,12 +155,13 @@ main(int argc, char **argv)
 	char spub[VS_Z85_KEY_LEN + 1], pub[VS_Z85_KEY_LEN + 1], sec[VS_Z85_KEY_LEN + 1];
 	char err[512], domain[128] = "";
 	double p99 = 500, secs = 2, wait_s = 5;
-	long n = 1, interval_ms = 100, sent = 0;
+	long n = 1, interval_ms = 100, sent = 0, entries = 3;
+	unsigned rport = 4242;
 	int opt, zero = 0, hwm = 100000, rc = 0;
 	void *ctx, *s;
 	static uint8_t buf[4 * VS_AGENT_MAX_MSG];
 
-	while ((opt = getopt(argc, argv, "e:S:k:m:n:t:p:v:i:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "e:S:k:m:n:t:p:v:i:w:c:r:")) != -1) {
 		switch (opt) {
 		case 'e': ep = optarg; break;
 		case 'S': skey = optarg; break;
@@ -133,6 +173,8 @@ main(int argc, char **argv)
 		case 'v': p99 = atof(optarg); break;
 		case 'i': interval_ms = atol(optarg); break;
 		case 'w': wait_s = atof(optarg); break;
+		case 'c': entries = atol(optarg); break;
+		case 'r': rport = (unsigned)atol(optarg); break;
 		default: return 2;
 		}
 	}
@@ -201,6 +243,9 @@ main(int argc, char **argv)
 					memset(buf + len, 'x', pad);
 					len += pad;
 				}
+			} else if (!strcmp(mode, "conns") || !strcmp(mode, "badconns")) {
+				len = s_conns(buf, sizeof(buf), (uint64_t)i + 1, entries, rport,
+				    !strcmp(mode, "badconns"));
 			} else if (!strcmp(mode, "malformed")) {
 				/* a field header whose length runs past the end of the frame */
 				memcpy(buf, "\x08\x01\x5a\xff\xff\x03garbage", 13);

@@ -282,10 +282,101 @@ test_keys(void)
 	}
 }
 
+/* A Conns message with an IPv4 and an IPv6 entry; bad: 1 state 0, 2 a 5-byte address. */
+static size_t
+s_pack_conns(int bad)
+{
+	Vsagent__AgentMsg m = VSAGENT__AGENT_MSG__INIT;
+	Vsagent__Conns cs = VSAGENT__CONNS__INIT;
+	Vsagent__Conn c[2], *cp[2] = { &c[0], &c[1] };
+	static uint8_t a4[5] = { 10, 0, 0, 1, 0 }, b4[4] = { 10, 0, 0, 2 }, a6[16] = { 0xfd },
+	    b6[16] = { 0xfd, [15] = 1 };
+
+	m.version = 1;
+	m.sent_ns = 5000;
+	m.body_case = VSAGENT__AGENT_MSG__BODY_CONNS;
+	m.conns = &cs;
+	vsagent__conn__init(&c[0]);
+	vsagent__conn__init(&c[1]);
+	c[0].local_addr.data = a4;
+	c[0].local_addr.len = bad == 2 ? 5 : 4;
+	c[0].remote_addr.data = b4;
+	c[0].remote_addr.len = 4;
+	c[0].local_port = 40000;
+	c[0].remote_port = 80;
+	c[0].state = bad == 1 ? 0 : 1;
+	c[0].bytes_acked = 11;
+	c[0].bytes_received = 22;
+	c[0].rtt_us = 33;
+	c[1].local_addr.data = a6;
+	c[1].local_addr.len = 16;
+	c[1].remote_addr.data = b6;
+	c[1].remote_addr.len = 16;
+	c[1].local_port = 22;
+	c[1].state = 10;
+	cs.n_conn = 2;
+	cs.conn = cp;
+	cs.truncated = 1;
+	return vsagent__agent_msg__pack(&m, s_buf);
+}
+
+static void
+test_conns(void)
+{
+	char err[160], a[64];
+	vs_intake_msginfo_t info;
+	size_t len = s_pack_conns(0), k = 0;
+	vs_intake_rec_t r;
+	int good = 1;
+
+	s_n = 0;
+	tap_ok(vs_intake_decode(s_buf, len, 4, s_collect, NULL, &info, err, sizeof(err)) ==
+	    VS_DROP_NONE, "a Conns table decodes (%s)", err);
+	while (k < s_n && s_recs[k].type == VS_REC_METRIC)
+		k++;
+	tap_ok(k == 3 && s_n == 7 && s_recs[3].type == VS_REC_CONNS_BEGIN &&
+	    s_recs[4].type == VS_REC_CONN && s_recs[5].type == VS_REC_CONN &&
+	    s_recs[6].type == VS_REC_CONNS_END, "3 metrics, then BEGIN, 2 CONN, END (%zu)", s_n);
+	tap_ok(s_recs[3].value == 2 && s_recs[3].pad == 2 && s_recs[3].kind == 1 &&
+	    s_recs[6].value == 2, "BEGIN: 2 entries, truncated; END: 2");
+	vs_intake_conn_addr(&s_recs[4].conn, 0, a, sizeof(a));
+	tap_ok(!strcmp(a, "10.0.0.1:40000"), "entry 0 local %s", a);
+	vs_intake_conn_addr(&s_recs[4].conn, 1, a, sizeof(a));
+	tap_ok(!strcmp(a, "10.0.0.2:80") && s_recs[4].conn.bytes_acked == 11 &&
+	    s_recs[4].conn.bytes_received == 22 && s_recs[4].conn.rtt_us == 33 &&
+	    s_recs[4].conn.state == 1, "entry 0 remote %s, bytes, rtt, state", a);
+	vs_intake_conn_addr(&s_recs[5].conn, 1, a, sizeof(a));
+	tap_ok(!strcmp(a, "[fd00::1]:0") && s_recs[5].conn.family == 6 &&
+	    s_recs[5].conn.state == 10, "entry 1 (IPv6, LISTEN) remote %s", a);
+	for (size_t i = 0; i < s_n; i++)
+		good &= s_recs[i].dom == 4 && vs_intake_rec_check(&s_recs[i], err, sizeof(err)) == 0;
+	tap_ok(good, "every record has domain 4 and passes the parent's check");
+	r = s_recs[4];
+	r.conn.family = 5;
+	tap_ok(vs_intake_rec_check(&r, err, sizeof(err)) < 0, "a CONN of family 5: refused");
+	r = s_recs[4];
+	r.conn.state = 13;
+	tap_ok(vs_intake_rec_check(&r, err, sizeof(err)) < 0, "a CONN of state 13: refused");
+	r = s_recs[3];
+	r.value = VS_AGENT_MAX_CONNS + 1;
+	tap_ok(vs_intake_rec_check(&r, err, sizeof(err)) < 0, "a BEGIN of 1025: refused");
+	r.value = 2;
+	r.dom = VS_REC_HOST;
+	tap_ok(vs_intake_rec_check(&r, err, sizeof(err)) < 0, "a BEGIN without domain: refused");
+	for (int bad = 1; bad <= 2; bad++) {
+		s_n = 0;
+		len = s_pack_conns(bad);
+		tap_ok(vs_intake_decode(s_buf, len, 4, s_collect, NULL, &info, err, sizeof(err)) ==
+		    VS_DROP_MALFORMED && s_n == 0, "%s: malformed, nothing emitted (%s)",
+		    bad == 1 ? "state 0" : "a 5-byte address", err);
+	}
+}
+
 int
 main(void)
 {
 	test_decode();
+	test_conns();
 	test_rec_check();
 	test_bucket();
 	test_keys();

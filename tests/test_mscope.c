@@ -344,8 +344,10 @@ t_inference(void)
 	vs_wh_destroy(&wh);
 	tap_ok(wh == NULL, "vs_wh_destroy is safe twice");
 	vs_mspec_destroy(&s);
-	wh = vs_wh_open("postgresql://nowhere/x", err, sizeof(err));
-	tap_ok(wh == NULL && strstr(err, "no PostgreSQL backend") != NULL, "%s", err);
+	wh = vs_wh_open("postgresql://u:secret@127.0.0.1:1/x?connect_timeout=5", err, sizeof(err));
+	tap_ok(wh == NULL && (strstr(err, "no PostgreSQL backend") != NULL ||
+	    strstr(err, "cannot connect to the PostgreSQL warehouse") != NULL) &&
+	    strstr(err, "secret") == NULL, "unreachable PostgreSQL: %s", err);
 	snprintf(path, sizeof(path), "%s/notadb", s_tmp);
 	{
 		FILE *f = fopen(path, "w");
@@ -395,6 +397,100 @@ t_detect(const char *top)
 	vs_mspec_free_all(&v, n);
 }
 
+struct s_rows {
+	char out[2048];
+	size_t o;
+};
+
+static int
+s_row(void *arg, size_t ncol, const vs_mvalue_t *v)
+{
+	struct s_rows *r = arg;
+
+	for (size_t i = 0; i < ncol && r->o < sizeof(r->out) - 64; i++) {
+		static const char tc[] = "NIRTS";
+		char *p = r->out + r->o;
+		size_t left = sizeof(r->out) - r->o;
+		int k = v[i].type == VS_MT_INTEGER || v[i].type == VS_MT_TIMESTAMP
+		    ? snprintf(p, left, "%c%lld", tc[v[i].type], (long long)v[i].i)
+		    : v[i].type == VS_MT_REAL ? snprintf(p, left, "R%g", v[i].d)
+		    : v[i].type == VS_MT_TEXT ? snprintf(p, left, "S%.*s", (int)v[i].n, v[i].s)
+		    : snprintf(p, left, "N");
+		r->o += (size_t)k;
+		r->out[r->o++] = i + 1 < ncol ? '|' : ';';
+		r->out[r->o] = '\0';
+	}
+	return 0;
+}
+
+/* The query API (vs_wh_select) on the warehouse at url: typed values, windows, runs. */
+static void
+t_select(const char *url, const char *what)
+{
+	char err[512];
+	vs_mspec_t *s = vs_mspec_parse("t", s_spec_text, strlen(s_spec_text), err, sizeof(err));
+	vs_wh_t *wh = vs_wh_open(url, err, sizeof(err));
+	vs_mload_result_t r;
+	struct s_rows rows = { "", 0 };
+	static const char *const cols[] = { "time_ns", "dev", "v", "w" };
+	vs_wh_window_t win = { NULL, 11000000000, 13000000000, cols, 4 };
+	const vs_wh_table_t *t;
+	vs_mload_opts_t o1 = { .run = "sel1" }, o2 = { .run = "sel2" };
+	const char *l1 = "# dev v w\n10 sda 1 -\n11 sda 2.5 x\n12 sdb 3 7\n";
+	const char *l2 = "# dev v w\n12 sdc 9 y\n";
+	int rc;
+
+	tap_ok(wh != NULL && s != NULL, "%s: warehouse opens (%s)", what, wh ? "" : err);
+	if (wh == NULL || s == NULL) {
+		vs_mspec_destroy(&s);
+		return;
+	}
+	rc = vs_mscope_load_buf(wh, s, "s1.log", l1, strlen(l1), &o1, &r);
+	if (rc == 0)
+		rc = vs_mscope_load_buf(wh, s, "s2.log", l2, strlen(l2), &o2, &r);
+	tap_ok(rc == 0, "%s: two runs load (%s)", what, r.error);
+	rc = vs_wh_select(wh, "t_dev", &win, s_row, &rows);
+	tap_ok(rc == 0 && (strcmp(rows.out, "T11000000000|Ssda|R2.5|Sx;T12000000000|Ssdb|R3|S7;"
+	    "T12000000000|Ssdc|R9|Sy;") == 0 || strcmp(rows.out, "T11000000000|Ssda|R2.5|Sx;"
+	    "T12000000000|Ssdc|R9|Sy;T12000000000|Ssdb|R3|S7;") == 0),
+	    "%s: [11 s, 13 s): typed values, 3 widened to real, 7 widened to text (%d %s)", what,
+	    rc, rows.out);
+	rows.o = 0;
+	rows.out[0] = '\0';
+	win.run = "sel2";
+	win.from_ns = INT64_MIN;
+	win.to_ns = INT64_MAX;
+	rc = vs_wh_select(wh, "t_dev", &win, s_row, &rows);
+	tap_ok(rc == 0 && strcmp(rows.out, "T12000000000|Ssdc|R9|Sy;") == 0,
+	    "%s: only the run sel2 (%s)", what, rows.out);
+	rows.o = 0;
+	rows.out[0] = '\0';
+	win.run = "sel1";
+	win.cols = NULL;
+	win.to_ns = 11000000000;
+	rc = vs_wh_select(wh, "t_dev", &win, s_row, &rows);
+	tap_ok(rc == 0 && strncmp(rows.out, "I", 1) == 0 && strstr(rows.out,
+	    "|T10000000000|Ssda|R1|N;") != NULL && strchr(rows.out, ';')[1] == '\0',
+	    "%s: every column: load_id, host_id, time_ns, then the table's (%s)", what, rows.out);
+	t = vs_wh_table_info(wh, "t_dev", &rc);
+	tap_ok(t != NULL && t->ncols == 3 && t->types[1] == VS_MT_REAL &&
+	    t->types[2] == VS_MT_TEXT, "%s: the catalog: dev, v real, w text", what);
+	rc = vs_wh_select(wh, "nosuch", NULL, s_row, &rows);
+	tap_ok(rc == -ENOENT && strstr(vs_wh_error(wh), "no table nosuch") != NULL, "%s: %s", what,
+	    vs_wh_error(wh));
+	win.cols = (const char *const[]){ "time_ns", "v; drop table runs" };
+	win.ncols = 2;
+	rc = vs_wh_select(wh, "t_dev", &win, s_row, &rows);
+	tap_ok(rc == -EINVAL && strstr(vs_wh_error(wh), "bad column name") != NULL, "%s: %s", what,
+	    vs_wh_error(wh));
+	win.cols = (const char *const[]){ "time_ns", "nosuch" };
+	rc = vs_wh_select(wh, "t_dev", &win, s_row, &rows);
+	tap_ok(rc == -ENOENT && strstr(vs_wh_error(wh), "no column nosuch") != NULL, "%s: %s",
+	    what, vs_wh_error(wh));
+	vs_wh_destroy(&wh);
+	vs_mspec_destroy(&s);
+}
+
 int
 main(void)
 {
@@ -411,6 +507,13 @@ main(void)
 	t_logformat(top);
 	t_inference();
 	t_detect(top);
+	{
+		char url[300];
+		snprintf(url, sizeof(url), "sqlite:%s/sel.db", s_tmp);
+		t_select(url, "sqlite");
+		if (getenv("VSCOPE_TEST_PG_URL") != NULL)
+			t_select(getenv("VSCOPE_TEST_PG_URL"), "postgresql");
+	}
 	{
 		char cmd[400];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s_tmp);

@@ -4,6 +4,9 @@
  *   vscope mscope ingest [options] FILE...    load logs into the warehouse
  *   vscope mscope formats                     list the parser specs
  *   vscope mscope logformat STRING            print the spec derived from a LogFormat
+ *   vscope mscope tables [PREFIX]             the warehouse's data tables
+ *   vscope mscope select [options] TABLE      rows of a table in a time window (CSV)
+ *   vscope mscope analyze [options]           the analyses (cmd_mscope_analyze.c)
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -20,7 +23,6 @@
 
 #include "mscope.h"
 #include "wh.h"
-#include "analysis.h"
 
 #ifndef MSCOPE_SPECDIR
 #define MSCOPE_SPECDIR "/usr/local/share/vscope/mscope/specs"
@@ -30,8 +32,7 @@
 enum {
 	S_OPT_WAREHOUSE = 0x2000, S_OPT_RUN, S_OPT_FORMAT, S_OPT_LOGFORMAT, S_OPT_HTTPD_CONF,
 	S_OPT_NICK, S_OPT_DATE, S_OPT_ZONE, S_OPT_HOST, S_OPT_STRICT, S_OPT_SPECS,
-	S_OPT_TIER, S_OPT_RESOURCE, S_OPT_WINDOW, S_OPT_RESOLUTION, S_OPT_VLRT_K, S_OPT_VLRT_MIN,
-	S_OPT_GAP, S_OPT_FROM, S_OPT_TO, S_OPT_SERIES, S_OPT_NO_RESOURCES,
+	S_OPT_FROM, S_OPT_TO, S_OPT_COLUMNS,
 };
 
 static const char *
@@ -216,7 +217,7 @@ s_ingest(vs_globals_t *g, int argc, char **argv, const char *dir, const char *ur
 	}
 	if (g->json) {
 		json_object *top = json_object_new_object();
-		json_object_object_add(top, "warehouse", json_object_new_string(url));
+		json_object_object_add(top, "warehouse", json_object_new_string(vs_wh_url(wh)));
 		json_object_object_add(top, "files", files);
 		files = NULL;
 		vs_json_emit(top, false);
@@ -263,132 +264,205 @@ s_logformat(int argc, char **argv, const char *httpd_conf, const char *nick)
 	return VS_EXIT_OK;
 }
 
-#define S_MAX_RES 64
+/* ---- reading the warehouse: tables, select ---- */
 
-typedef struct s_ana_args {
-	const char *tier_name[VS_MANA_MAX_TIERS], *tier_table[VS_MANA_MAX_TIERS];
-	size_t ntiers;
-	const char *res[S_MAX_RES];
-	size_t nres;
-	int no_res, series;
-	vs_mana_opts_t o;
-} s_ana_args_t;
-
-/* Milliseconds (a decimal) to ns, within (0, max_ms]. */
+/* A time for --from/--to: nanoseconds since the epoch, or an ISO date-time in UTC. */
 static int
-s_ms_arg(const char *what, const char *s, double max_ms, int64_t *ns_r)
+s_parse_when(const char *s, int64_t *ns_r)
 {
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || *end != '\0' || !(v > 0) || v > max_ms)
-		return vs_usage_error("mscope", "bad %s '%s': milliseconds in (0, %g]", what, s,
-		    max_ms);
-	*ns_r = (int64_t)(v * 1e6 + 0.5);
-	return 0;
-}
-
-/* A time: epoch seconds (with a fraction) or ISO 8601 in UTC or with an offset. */
-static int
-s_time_arg(const char *what, const char *s, int64_t *ns_r)
-{
-	static const char *const fmts[] = { "epoch-s", "%Y-%m-%dT%H:%M:%S.%f%z",
-		"%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", NULL };
+	static const char *const fmts[] = { "epoch-ns", "%Y-%m-%dT%H:%M:%S.%f",
+		"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d" };
 	size_t n = strlen(s);
 
-	if (n > 0 && (s[n - 1] == 'Z' || s[n - 1] == 'z'))
+	if (n > 0 && s[n - 1] == 'Z')
 		n--;
-	for (size_t i = 0; fmts[i] != NULL; i++)
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++)
 		if (vs_mtime_parse(s, n, fmts[i], 0, ns_r) == 0)
 			return 0;
-	return vs_usage_error("mscope", "bad %s '%s': epoch seconds or YYYY-MM-DDTHH:MM:SS[.f]"
-	    "[Z|+HHMM]", what, s);
+	return -EINVAL;
+}
+
+/* A value as text: the same on both backends (reals shortest round-trip, "575.0"). */
+static void
+s_value_text(const vs_mvalue_t *v, char *buf, size_t len)
+{
+	switch (v->type) {
+	case VS_MT_INTEGER:
+	case VS_MT_TIMESTAMP:
+		snprintf(buf, len, "%lld", (long long)v->i);
+		return;
+	case VS_MT_REAL:
+		for (int p = 1; p <= 17; p++) {
+			snprintf(buf, len, "%.*g", p, v->d);
+			if (strtod(buf, NULL) == v->d)
+				break;
+		}
+		if (strpbrk(buf, ".eEn") == NULL)
+			snprintf(buf + strlen(buf), len - strlen(buf), ".0");
+		return;
+	default:
+		buf[0] = '\0';
+	}
+}
+
+struct s_out {
+	vs_globals_t *g;
+	const char *const *names;
+	size_t nnames;
+	json_object *rows;
+	unsigned long n;
+};
+
+static void
+s_header(const struct s_out *o)
+{
+	for (size_t i = 0; i < o->nnames; i++)
+		printf("%s%s", o->names[i], i + 1 < o->nnames ? "," : "\n");
 }
 
 static int
-s_has(char **v, size_t n, const char *name)
+s_select_row(void *arg, size_t ncol, const vs_mvalue_t *vals)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i], name) == 0)
-			return 1;
+	struct s_out *o = arg;
+	char buf[64];
+
+	if (o->g->json) {
+		json_object *r = json_object_new_object();
+		for (size_t i = 0; i < ncol; i++) {
+			const vs_mvalue_t *v = &vals[i];
+			json_object *j = NULL;
+			if (v->type == VS_MT_INTEGER || v->type == VS_MT_TIMESTAMP)
+				j = json_object_new_int64(v->i);
+			else if (v->type == VS_MT_REAL)
+				j = json_object_new_double(v->d);
+			else if (v->type == VS_MT_TEXT)
+				j = json_object_new_string_len(v->s, (int)v->n);
+			json_object_object_add(r, o->names[i], j);
+		}
+		json_object_array_add(o->rows, r);
+	} else {
+		if (o->n == 0)
+			s_header(o);
+		for (size_t i = 0; i < ncol; i++) {
+			const vs_mvalue_t *v = &vals[i];
+			if (i > 0)
+				putchar(',');
+			if (v->type != VS_MT_TEXT) {
+				s_value_text(v, buf, sizeof(buf));
+				fputs(buf, stdout);
+			} else if (memchr(v->s, ',', v->n) || memchr(v->s, '"', v->n) ||
+			    memchr(v->s, '\n', v->n)) {
+				putchar('"');
+				for (size_t k = 0; k < v->n; k++) {
+					if (v->s[k] == '"')
+						putchar('"');
+					putchar(v->s[k]);
+				}
+				putchar('"');
+			} else {
+				fwrite(v->s, 1, v->n, stdout);
+			}
+		}
+		putchar('\n');
+	}
+	o->n++;
 	return 0;
 }
 
 static int
-s_analyze(vs_globals_t *g, const char *url, const char *run, s_ana_args_t *x)
+s_table_row(void *arg, int ncol, const char *const *vals)
 {
-	/* the front tier first: the tables the shipped specs write */
-	static const char *const known[][2] = { { "nginx", "nginx_access" },
-		{ "apache", "apache_access" }, { "postgres", "postgres_log" } };
-	vs_mana_input_t in = { 0 };
-	vs_mana_t *a = NULL;
-	vs_wh_t *wh = NULL;
-	char err[512], **ev = NULL, **rs = NULL;
-	size_t nev = 0, nrs = 0;
-	int rc = VS_EXIT_ERR;
+	struct s_out *o = arg;
 
+	if (ncol < 2 || vals[0] == NULL)
+		return 0;
+	if (o->g->json)
+		json_object_array_add(o->rows, json_object_new_string(vals[0]));
+	else
+		printf("%s\t%s\n", vals[0], vals[1] ? vals[1] : "");
+	return 0;
+}
+
+static int
+s_read(vs_globals_t *g, const char *sub, int argc, char **argv, const char *url,
+    const char *run, const char *from, const char *to, const char *columns)
+{
+	static const char *const fixed[3] = { "load_id", "host_id", "time_ns" };
+	vs_wh_window_t w = { run, INT64_MIN, INT64_MAX, NULL, 0 };
+	struct s_out o = { g, NULL, 0, NULL, 0 };
+	const char **cols = NULL, **names = NULL;
+	char err[512], *cbuf = NULL;
+	vs_wh_t *wh = NULL;
+	int rc = VS_EXIT_ERR, r;
+
+	if (strcmp(sub, "tables") == 0 ? argc > 1 : argc != 1)
+		return vs_usage_error("mscope", strcmp(sub, "tables") == 0
+		    ? "tables takes at most one PREFIX" : "select takes one TABLE");
+	for (int k = 0; k < 2; k++) {
+		const char *v = k == 0 ? from : to;
+		if (v != NULL && s_parse_when(v, k == 0 ? &w.from_ns : &w.to_ns) < 0)
+			return vs_usage_error("mscope", "bad --%s '%s': nanoseconds since the epoch"
+			    " or YYYY-MM-DDTHH:MM:SS[.fff] (UTC)", k == 0 ? "from" : "to", v);
+	}
 	wh = vs_wh_open(url, err, sizeof(err));
 	if (wh == NULL) {
 		vs_error("%s", err);
 		return VS_EXIT_ERR;
 	}
-	if (vs_mana_tables(wh, "event", &ev, &nev) < 0 ||
-	    vs_mana_tables(wh, "resource", &rs, &nrs) < 0) {
-		vs_error("%s: %s", url, vs_wh_error(wh));
-		goto out;
-	}
-	if (x->ntiers == 0) {
-		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (s_has(ev, nev, known[i][1])) {
-				x->tier_name[x->ntiers] = known[i][0];
-				x->tier_table[x->ntiers++] = known[i][1];
-			}
-		if (x->ntiers == 0) {
-			vs_error("%s: no nginx_access, apache_access or postgres_log table: name the"
-			    " tiers with --tier NAME=TABLE", url);
+	o.rows = g->json ? json_object_new_array() : NULL;
+	if (strcmp(sub, "tables") == 0) {
+		r = vs_wh_tables(wh, argc > 0 ? argv[0] : NULL, s_table_row, &o);
+		if (r < 0) {
+			vs_error("%s: %s", vs_wh_url(wh), vs_wh_error(wh));
 			goto out;
 		}
-	}
-	for (size_t i = 0; i < x->ntiers; i++)
-		if (vs_mana_load_tier(wh, run, x->tier_name[i], x->tier_table[i], &in, err,
-		    sizeof(err)) < 0) {
-			vs_error("tier %s: %s", x->tier_name[i], err);
+	} else {
+		const vs_wh_table_t *t = vs_wh_table_info(wh, argv[0], &r);
+		size_t n = 0;
+		if (t == NULL) {
+			vs_error("%s: %s", vs_wh_url(wh), vs_wh_error(wh));
 			goto out;
 		}
-	if (!x->no_res) {
-		if (x->nres > 0) {
-			for (size_t i = 0; i < x->nres; i++)
-				if (!s_has(rs, nrs, x->res[i])) {
-					vs_error("%s: no resource table '%s'", url, x->res[i]);
-					goto out;
-				}
-		}
-		for (size_t i = 0; i < (x->nres > 0 ? x->nres : nrs); i++)
-			if (vs_mana_load_resource(wh, run, x->nres > 0 ? x->res[i] : rs[i], &in, err,
-			    sizeof(err)) < 0) {
-				vs_error("%s", err);
+		if (columns != NULL) {
+			char *save = NULL;
+			cbuf = strdup(columns);
+			cols = calloc(strlen(columns) / 2 + 2, sizeof(*cols));
+			if (cbuf == NULL || cols == NULL)
 				goto out;
-			}
+			for (char *c = strtok_r(cbuf, ",", &save); c; c = strtok_r(NULL, ",", &save))
+				cols[n++] = c;
+			w.cols = cols;
+			w.ncols = n;
+			names = cols;
+		} else {
+			names = calloc(t->ncols + 3, sizeof(*names));
+			if (names == NULL)
+				goto out;
+			for (size_t i = 0; i < t->ncols + 3; i++)
+				names[i] = i < 3 ? fixed[i] : t->cols[i - 3];
+			n = t->ncols + 3;
+		}
+		o.names = names;
+		o.nnames = n;
+		r = vs_wh_select(wh, argv[0], &w, s_select_row, &o);
+		if (r < 0) {
+			vs_error("%s: %s", vs_wh_url(wh), vs_wh_error(wh));
+			goto out;
+		}
+		if (!g->json && o.n == 0)
+			s_header(&o);
 	}
-	a = vs_mana_compute(&in, &x->o, err, sizeof(err));
-	if (a == NULL) {
-		vs_error("%s", err);
-		goto out;
+	if (g->json) {
+		vs_json_emit(o.rows, false);
+		o.rows = NULL;
 	}
-	if (g->json)
-		vs_json_emit(vs_mana_json(a, x->series), false);
-	else
-		vs_mana_print(a, stdout, x->series);
 	rc = VS_EXIT_OK;
 out:
-	for (size_t i = 0; i < nev; i++)
-		free(ev[i]);
-	for (size_t i = 0; i < nrs; i++)
-		free(rs[i]);
-	free(ev);
-	free(rs);
-	vs_mana_destroy(&a);
-	vs_mana_input_dispose(&in);
+	json_object_put(o.rows);
+	if (names != cols)
+		free(names);
+	free(cols);
+	free(cbuf);
 	vs_wh_destroy(&wh);
 	return rc;
 }
@@ -409,25 +483,16 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 		{ "host", required_argument, NULL, S_OPT_HOST },
 		{ "strict", no_argument, NULL, S_OPT_STRICT },
 		{ "specs", required_argument, NULL, S_OPT_SPECS },
-		{ "tier", required_argument, NULL, S_OPT_TIER },
-		{ "resource", required_argument, NULL, S_OPT_RESOURCE },
-		{ "no-resources", no_argument, NULL, S_OPT_NO_RESOURCES },
-		{ "window", required_argument, NULL, S_OPT_WINDOW },
-		{ "resolution", required_argument, NULL, S_OPT_RESOLUTION },
-		{ "vlrt-k", required_argument, NULL, S_OPT_VLRT_K },
-		{ "vlrt-min", required_argument, NULL, S_OPT_VLRT_MIN },
-		{ "gap", required_argument, NULL, S_OPT_GAP },
 		{ "from", required_argument, NULL, S_OPT_FROM },
 		{ "to", required_argument, NULL, S_OPT_TO },
-		{ "series", no_argument, NULL, S_OPT_SERIES },
+		{ "columns", required_argument, NULL, S_OPT_COLUMNS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *env = getenv("VSCOPE_WAREHOUSE");
 	const char *url = env != NULL && *env ? env : S_DEFAULT_WAREHOUSE;
 	const char *format = NULL, *logformat = NULL, *httpd_conf = NULL, *nick = NULL;
-	const char *specs = NULL, *sub;
+	const char *specs = NULL, *sub, *from = NULL, *to = NULL, *columns = NULL;
 	vs_mload_opts_t o = { 0 };
-	s_ana_args_t ax = { .ntiers = 0 };
 	static char prog[96];
 	int opt, r;
 
@@ -436,14 +501,15 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 			vs_cmd_help("mscope");
 			return VS_EXIT_OK;
 		}
-		return vs_usage_error("mscope", "which: ingest, analyze, formats or logformat?");
+		return vs_usage_error("mscope", "which: ingest, analyze, formats, logformat, tables or select?");
 	}
-	vs_mana_opts_default(&ax.o);
 	sub = argv[1];
 	snprintf(prog, sizeof(prog), "vscope mscope %s", sub);
 	argv[1] = prog;
 	argc--;
 	argv++;
+	if (strcmp(sub, "analyze") == 0 || strcmp(sub, "analyse") == 0)
+		return vs_cmd_mscope_analyze(g, argc, argv, url);
 	while ((opt = getopt_long(argc, argv, VS_COMMON_SHORTOPTS "w:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'w':
@@ -473,57 +539,9 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 		case S_OPT_HOST: o.host = optarg; break;
 		case S_OPT_STRICT: o.strict = true; break;
 		case S_OPT_SPECS: specs = optarg; break;
-		case S_OPT_TIER: {
-			char *eq = strchr(optarg, '=');
-			if (eq == NULL || eq == optarg || eq[1] == '\0')
-				return vs_usage_error("mscope", "bad --tier '%s': NAME=TABLE", optarg);
-			if (ax.ntiers >= VS_MANA_MAX_TIERS)
-				return vs_usage_error("mscope", "at most %d --tier", VS_MANA_MAX_TIERS);
-			*eq = '\0';
-			ax.tier_name[ax.ntiers] = optarg;
-			ax.tier_table[ax.ntiers++] = eq + 1;
-			break;
-		}
-		case S_OPT_RESOURCE:
-			if (ax.nres >= S_MAX_RES)
-				return vs_usage_error("mscope", "at most %d --resource", S_MAX_RES);
-			ax.res[ax.nres++] = optarg;
-			break;
-		case S_OPT_NO_RESOURCES: ax.no_res = 1; break;
-		case S_OPT_SERIES: ax.series = 1; break;
-		case S_OPT_WINDOW:
-			if (s_ms_arg("--window", optarg, 60000, &ax.o.window_ns) < 0)
-				return VS_EXIT_USAGE;
-			break;
-		case S_OPT_RESOLUTION:
-			if (s_ms_arg("--resolution", optarg, 1000, &ax.o.res_ns) < 0)
-				return VS_EXIT_USAGE;
-			break;
-		case S_OPT_VLRT_MIN:
-			if (s_ms_arg("--vlrt-min", optarg, 3600000, &ax.o.vlrt_min_ns) < 0)
-				return VS_EXIT_USAGE;
-			break;
-		case S_OPT_GAP:
-			if (s_ms_arg("--gap", optarg, 60000, &ax.o.gap_ns) < 0)
-				return VS_EXIT_USAGE;
-			break;
-		case S_OPT_VLRT_K: {
-			char *end;
-			ax.o.vlrt_k = strtod(optarg, &end);
-			if (end == optarg || *end != '\0' || !(ax.o.vlrt_k >= 1) ||
-			    ax.o.vlrt_k > 1e6)
-				return vs_usage_error("mscope", "bad --vlrt-k '%s': a number in"
-				    " [1, 1e6]", optarg);
-			break;
-		}
-		case S_OPT_FROM:
-			if (s_time_arg("--from", optarg, &ax.o.from_ns) < 0)
-				return VS_EXIT_USAGE;
-			break;
-		case S_OPT_TO:
-			if (s_time_arg("--to", optarg, &ax.o.to_ns) < 0)
-				return VS_EXIT_USAGE;
-			break;
+		case S_OPT_FROM: from = optarg; break;
+		case S_OPT_TO: to = optarg; break;
+		case S_OPT_COLUMNS: columns = optarg; break;
 		default:
 			r = vs_common_opt(g, "mscope", opt, optarg);
 			if (r != 0)
@@ -532,16 +550,6 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (strcmp(sub, "analyze") == 0 || strcmp(sub, "analyse") == 0) {
-		if (argc > 0)
-			return vs_usage_error("mscope", "analyze takes options only");
-		if (ax.o.window_ns % ax.o.res_ns != 0)
-			return vs_usage_error("mscope", "--window must be a multiple of"
-			    " --resolution");
-		if (ax.o.from_ns && ax.o.to_ns && ax.o.to_ns <= ax.o.from_ns)
-			return vs_usage_error("mscope", "--to must be after --from");
-		return s_analyze(g, url, o.run, &ax);
-	}
 	if (strcmp(sub, "formats") == 0) {
 		if (argc > 0)
 			return vs_usage_error("mscope", "formats takes no arguments");
@@ -558,5 +566,8 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 		return s_ingest(g, argc, argv, s_specdir(specs), url, format, logformat,
 		    httpd_conf, nick, &o);
 	}
-	return vs_usage_error("mscope", "no subcommand '%s' (ingest, analyze, formats, logformat)", sub);
+	if (strcmp(sub, "tables") == 0 || strcmp(sub, "select") == 0)
+		return s_read(g, sub, argc, argv, url, o.run, from, to, columns);
+	return vs_usage_error("mscope", "no subcommand '%s' (ingest, analyze, formats, logformat,"
+	    " tables, select)", sub);
 }

@@ -53,6 +53,11 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "Show a domain's metrics: what its agent reported (app.latency.*, jvm.*, statsd.*),\n"
 	  "the intake's counters for it (intake.*) and Dom0's own (cpu.*, net.*, ...)",
 	  "  -w, --window SECS       rates over the last SECS seconds (default 1)\n" },
+	{ "conns", vs_cmd_conns,
+	  "[options] [DOMAIN]",
+	  "Show a guest's TCP connections as its agent last reported them (local, remote,\n"
+	  "state, RTT, bytes); without DOMAIN, Dom0's own",
+	  NULL },
 	{ "keygen", vs_cmd_keygen,
 	  "[-o FILE]",
 	  "Make a CURVE key pair (Z85): to FILE (mode 0600, printing the public key), or stdout",
@@ -63,7 +68,7 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "  -D, --dir DIR           key directory (default $VSCOPE_AGENT_KEYS, else\n"
 	  "                          " SYSCONFDIR "/vscope/agent-keys)\n" },
 	{ "mscope", vs_cmd_mscope,
-	  "ingest|analyze|formats|logformat [options] [FILE...]",
+	  "ingest|analyze|formats|logformat|tables|select [options] [FILE...|TABLE]",
 	  "milliScope: load monitor and server logs into the warehouse, analyse them",
 	  "  ingest FILE...          load files (format detected, or --format)\n"
 	  "  analyze                 request paths, point-in-time response time, queue per\n"
@@ -71,8 +76,12 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "                          and the resource metrics that explain it\n"
 	  "  formats                 list the parser specs\n"
 	  "  logformat STRING        print the spec derived from an Apache LogFormat\n"
-	  "  -w, --warehouse URL     sqlite:PATH or PATH (default $VSCOPE_WAREHOUSE, else\n"
-	  "                          ./mscope.db)\n"
+	  "  tables [PREFIX]         the warehouse's data tables (name, kind)\n"
+	  "  select TABLE            its rows as CSV (--json: objects), by time_ns\n"
+	  "      --from T, --to T    window from <= time_ns < to (ns or ISO time, UTC)\n"
+	  "      --columns A,B       these columns (default: all)\n"
+	  "  -w, --warehouse URL     sqlite:PATH, PATH or postgresql://... (default\n"
+	  "                          $VSCOPE_WAREHOUSE, else ./mscope.db)\n"
 	  "      --run NAME          the run the files belong to (default \"default\")\n"
 	  "      --format KIND       the spec to use (see 'vscope mscope formats')\n"
 	  "      --logformat STRING  an Apache LogFormat string or nickname (common, combined)\n"
@@ -93,7 +102,8 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "      --vlrt-k K          VLRT: response time above K x the median (default 10)\n"
 	  "      --vlrt-min MS       ... and above MS (default 0)\n"
 	  "      --gap MS            VLRT windows closer than MS form one cluster (default 100)\n"
-	  "      --from T, --to T    requests that begin in [T, T) (epoch s or ISO 8601)\n"
+	  "      --from T, --to T    requests that begin in [from, to) (as for select, or\n"
+	  "                          ISO with a +HHMM offset)\n"
 	  "      --series            also every window: PIT response time, queue per tier\n" },
 	{ "shape", vs_cmd_shape,
 	  "[options] DOMAIN --rate RATE | --list",
