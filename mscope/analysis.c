@@ -802,9 +802,16 @@ vs_mana_compute(const vs_mana_input_t *in, const vs_mana_opts_t *opts, char *err
 	}
 	for (size_t c = 0; c < a->ncl; c++) {
 		s_cluster_t *cl = &a->cl[c];
+		int most = 0;
 		for (size_t i = 0; i < nt; i++) {
 			s_rise(a, cl, i);
-			if (cl->rise[i] == S_NONE)
+			if (cl->rise[i] != S_NONE && cl->peak[i] - cl->base[i] > most)
+				most = cl->peak[i] - cl->base[i];
+		}
+		for (size_t i = 0; i < nt; i++) {
+			/* a tier's queue rose when it rose by a quarter of the most any tier's did:
+			 * a stalled tier's neighbours wobble by a few requests, and that is noise */
+			if (cl->rise[i] == S_NONE || 4 * (cl->peak[i] - cl->base[i]) < most)
 				continue;
 			/* the earliest; a tie within 2 instants goes to the downstream tier */
 			if (cl->first < 0 || cl->rise[i] <= cl->rise[cl->first] + 2 * a->o.res_ns)

@@ -36,16 +36,17 @@ typedef struct s_ana_args {
 	vs_mana_opts_t o;
 } s_ana_args_t;
 
-/* Milliseconds (a decimal) to ns, within (0, max_ms]. */
+/* Milliseconds (a decimal) to ns, within (0, max_ms]; -1 after a usage message. */
 static int
 s_ms_arg(const char *what, const char *s, double max_ms, int64_t *ns_r)
 {
 	char *end;
 	double v = strtod(s, &end);
 
-	if (end == s || *end != '\0' || !(v > 0) || v > max_ms)
-		return vs_usage_error("mscope", "bad %s '%s': milliseconds in (0, %g]", what, s,
-		    max_ms);
+	if (end == s || *end != '\0' || !(v > 0) || v > max_ms) {
+		vs_usage_error("mscope", "bad %s '%s': milliseconds in (0, %g]", what, s, max_ms);
+		return -1;
+	}
 	*ns_r = (int64_t)(v * 1e6 + 0.5);
 	return 0;
 }
@@ -71,8 +72,9 @@ s_time_arg(const char *what, const char *s, int64_t *ns_r)
 	for (i = 0; fmts[i] != NULL; i++)
 		if (vs_mtime_parse(s, n, fmts[i], 0, ns_r) == 0)
 			return 0;
-	return vs_usage_error("mscope", "bad %s '%s': nanoseconds since the epoch or"
+	vs_usage_error("mscope", "bad %s '%s': nanoseconds since the epoch or"
 	    " YYYY-MM-DDTHH:MM:SS[.f][Z|+HHMM]", what, s);
+	return -1;
 }
 
 static int
