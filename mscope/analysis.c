@@ -570,6 +570,15 @@ vs_mana_compute(const vs_mana_input_t *in, const vs_mana_opts_t *opts, char *err
 			size_t p = s_find(&in->tiers[i - 1], ix[i - 1], nix[i - 1], r->id);
 			if (p == nix[i - 1])
 				continue;
+			/* a retried request has several rows upstream: the one this row began in */
+			for (size_t q = p; q < nix[i - 1] &&
+			    strcmp(in->tiers[i - 1].reqs[ix[i - 1][q]].id, r->id) == 0; q++) {
+				const vs_mreq_t *c = &in->tiers[i - 1].reqs[ix[i - 1][q]];
+				if (c->b <= r->b && r->b <= c->e) {
+					p = q;
+					break;
+				}
+			}
 			const vs_mreq_t *pr = &in->tiers[i - 1].reqs[ix[i - 1][p]];
 			parent[i][j] = (int64_t)ix[i - 1][p];
 			a->t[i].matched++;
@@ -646,7 +655,8 @@ vs_mana_compute(const vs_mana_input_t *in, const vs_mana_opts_t *opts, char *err
 				for (size_t p = s_find(d, ix[i + 1], nix[i + 1], r->id);
 				    p < nix[i + 1] && strcmp(d->reqs[ix[i + 1][p]].id, r->id) == 0;
 				    p++)
-					down += d->reqs[ix[i + 1][p]].e - beff[i + 1][ix[i + 1][p]];
+					if (parent[i + 1][ix[i + 1][p]] == (int64_t)j)
+						down += d->reqs[ix[i + 1][p]].e - beff[i + 1][ix[i + 1][p]];
 			}
 			own += (double)(r->e - r->b - (down < r->e - r->b ? down : r->e - r->b));
 		}

@@ -251,6 +251,11 @@ t_retry(int reverse)
 		json_object *j = vs_mana_json(a, 0);
 		TAP_IS_INT(jint(j, "tiers.2.happens_before_violations"), 0,
 		    "retry: db's row lies within its parent: no happens-before violation");
+		/* app: [1, 3) alone, 2 ms; [5, 19) minus db's 12 ms, 2 ms */
+		TAP_IS_INT(llround(jdbl(j, "tiers.1.own_mean_ms") * 1000), 2000,
+		    "retry: app's own time 2 ms in each try (db's time counts in the second only)");
+		TAP_IS_INT(llround(jdbl(j, "tiers.0.own_mean_ms") * 1000), 4000,
+		    "retry: web's own time 20 - 2 - 14 = 4 ms");
 		json_object_put(j);
 	}
 	vs_mana_destroy(&a);
