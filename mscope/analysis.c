@@ -212,16 +212,37 @@ vs_mana_input_dispose(vs_mana_input_t *in)
 const char *
 vs_mana_metric_class(const char *table, const char *column)
 {
+	static const char *const brief[][2] = {    /* collectl -oT: one table, every subsystem */
+		{ "cpu", "cpu" }, { "sys", "cpu" }, { "inter", "cpu" }, { "ctxsw", "cpu" },
+		{ "kbread", "disk" }, { "reads", "disk" }, { "kbwrit", "disk" },
+		{ "writes", "disk" }, { "free", "memory" }, { "buff", "memory" },
+		{ "cach", "memory" }, { "inac", "memory" }, { "slab", "memory" },
+		{ "map", "memory" }, { "kbin", "network" }, { "pktin", "network" },
+		{ "kbout", "network" }, { "pktout", "network" },
+	};
+	static const char *const blk[] = { "tps", "rtps", "wtps", "dtps", "bread_s", "bwrtn_s",
+		"bdscd_s" };                  /* sar -b */
+	size_t tl = strlen(table);
+
 	/* iowait is CPU time spent idle with disk I/O outstanding: a disk symptom */
 	if (strstr(column, "wait_pct") != NULL || strcmp(column, "iowait") == 0 ||
 	    strcmp(column, "pct_iowait") == 0)
 		return "disk";
-	if (strncmp(column, "dsk_", 4) == 0 || strncmp(column, "disk", 4) == 0 ||
-	    strstr(table, "dsk") != NULL || strstr(table, "disk") != NULL ||
-	    strstr(table, "iostat") != NULL || strncmp(column, "io_", 3) == 0)
-		return "disk";
+	if (strcmp(table, "collectl_brief") == 0)
+		for (size_t i = 0; i < sizeof(brief) / sizeof(brief[0]); i++)
+			if (strcmp(column, brief[i][0]) == 0)
+				return brief[i][1];
+	/* before iostat's: its avg-cpu table is CPU time */
 	if (strncmp(column, "cpu_", 4) == 0 || strstr(table, "cpu") != NULL)
 		return "cpu";
+	for (size_t i = 0; i < sizeof(blk) / sizeof(blk[0]); i++)
+		if (strcmp(column, blk[i]) == 0)
+			return "disk";
+	if (strncmp(column, "dsk_", 4) == 0 || strncmp(column, "disk", 4) == 0 ||
+	    strstr(table, "dsk") != NULL || strstr(table, "disk") != NULL ||
+	    strstr(table, "iostat") != NULL || strncmp(column, "io_", 3) == 0 ||
+	    (tl > 3 && strcmp(table + tl - 3, "_io") == 0))
+		return "disk";
 	if (strncmp(column, "mem_", 4) == 0 || strstr(table, "mem") != NULL ||
 	    strstr(column, "dirty") != NULL || strstr(column, "writeback") != NULL)
 		return "memory";

@@ -644,6 +644,7 @@ t_classes(void)
 		{ "sadfj_io", "io_writes_bwrtn", "disk" },
 		{ "sadfj_io", "tps", "disk" },
 		{ "sadfj_memory", "dirty", "memory" },
+		{ "sadfj_psi_io", "some_avg10", "disk" },
 		{ "sadfj_net_dev", "rxkb", "network" },
 		{ "sadfx_cpu", "sys", "cpu" },
 		{ "sadfx_disk", "disk_device_util_percent", "disk" },
