@@ -42,7 +42,8 @@ typedef struct vs_mtier {
 	char table[64];
 	vs_mreq_t *reqs;
 	size_t n, cap;
-	uint64_t dropped;               /* rows without a begin or end, or end < begin */
+	uint64_t dropped;               /* rows without a begin or end, end < begin, or a
+					 * time before 1970 or after 2116 (2^62 ns) */
 } vs_mtier_t;
 
 /* One resource metric of one host (and device/cpu key): samples in time order. */

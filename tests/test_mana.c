@@ -811,6 +811,74 @@ t_errors(void)
 	tap_ok(1, "... twice is harmless");
 }
 
+/* ---- 7: extreme values from untrusted logs: no overflow (UBSan), no crash ---- */
+
+static void
+t_extremes(void)
+{
+	vs_mana_input_t in = { 0 };
+	vs_mana_opts_t o;
+	vs_mana_t *a;
+	char err[256] = "";
+	vs_mtier_t *web = tier(&in, "web");
+
+	/* a row from the 17th century to the 23rd (strftime times before 1970 are negative) */
+	vs_mana_tier_add(web, "old", 3, INT64_MIN + 1, INT64_MAX, NONE);
+	vs_mana_tier_add(web, "neg", 3, -5, at(3), NONE);
+	vs_mana_tier_add(web, "far", 3, at(0), (INT64_C(1) << 62) + 1, NONE);
+	TAP_IS_INT(web->dropped, 3, "times before 1970 or after 2116 are dropped");
+	vs_mana_tier_add(web, "a", 1, at(0), at(3), at(-3e12));
+	TAP_IS_INT(web->n, 1, "... a row with a downstream time before 1970 is kept");
+	TAP_IS_INT(web->reqs[0].ds_b, NONE, "... without it");
+	vs_mana_opts_default(&o);
+	a = vs_mana_compute(&in, &o, err, sizeof(err));
+	tap_ok(a != NULL && vs_mana_npaths(a, NULL) == 1, "the rest computes (%s)",
+	    a ? "ok" : err);
+	vs_mana_destroy(&a);
+	vs_mana_tier_add(web, "edge", 4, 0, INT64_C(1) << 62, NONE);
+	errno = 0;
+	a = vs_mana_compute(&in, &o, err, sizeof(err));
+	tap_ok(a == NULL && errno == E2BIG, "1970 to 2116: E2BIG, '%s'", err);
+	vs_mana_destroy(&a);
+	vs_mana_input_dispose(&in);
+
+	/* a huge k (the API does not bound it): the threshold saturates, nothing is VLRT */
+	web = tier(&in, "web");
+	for (int j = 0; j < 10; j++)
+		add(web, "k", j * 10, j * 10 + 3, NAN);
+	o.vlrt_k = 1e300;
+	a = vs_mana_compute(&in, &o, err, sizeof(err));
+	tap_ok(a != NULL && vs_mana_nvlrt(a) == 0, "k = 1e300: computes, no VLRT (%s)",
+	    a ? "ok" : err);
+	vs_mana_destroy(&a);
+	vs_mana_input_dispose(&in);
+
+	/* concurrent calls downstream from one request (two db rows at once, one ID): the
+	 * app's own queue is 0 while it waits on both, not -1 */
+	vs_mtier_t *app;
+	web = tier(&in, "web");
+	app = tier(&in, "app");
+	vs_mtier_t *db = tier(&in, "db");
+	add(web, "P", 0, 20, NAN);
+	add(app, "P", 1, 19, NAN);
+	add(db, "P", 2, 10, NAN);
+	add(db, "P", 4, 12, NAN);
+	vs_mana_opts_default(&o);
+	a = vs_mana_compute(&in, &o, err, sizeof(err));
+	if (tap_ok(a != NULL, "parallel: compute")) {
+		TAP_IS_INT(vs_mana_queue_at(a, 2, at(5), 0), 2, "parallel: db holds both at 5");
+		TAP_IS_INT(vs_mana_queue_at(a, 1, at(5), 1), 0, "parallel: app's own queue 0 at 5");
+		TAP_IS_INT(vs_mana_queue_at(a, 1, at(11), 1), 0, "parallel: ... and at 11");
+		TAP_IS_INT(vs_mana_queue_at(a, 1, at(13), 1), 1, "parallel: 1 at 13, both back");
+		json_object *j = vs_mana_json(a, 0);
+		TAP_IS_INT(llround(jdbl(j, "tiers.1.own_mean_ms") * 1000), 8000,
+		    "parallel: app's own time 18 - 10 ms (the union of [2, 10) and [4, 12))");
+		json_object_put(j);
+	}
+	vs_mana_destroy(&a);
+	vs_mana_input_dispose(&in);
+}
+
 int
 main(void)
 {
@@ -822,5 +890,6 @@ main(void)
 	t_clusters();
 	t_classes();
 	t_errors();
+	t_extremes();
 	return tap_done();
 }
