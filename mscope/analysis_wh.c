@@ -265,13 +265,20 @@ s_res_row(void *arg, int ncol, const char *const *vals)
 	return 0;
 }
 
+static int
+s_keycol(const char *name)
+{
+	return strcmp(name, "cpu") == 0 || strcmp(name, "tty") == 0 || strcmp(name, "line") == 0
+	    || strcmp(name, "tty_line") == 0;
+}
+
 int
 vs_mana_load_resource(vs_wh_t *wh, const char *run, const char *table, vs_mana_input_t *in,
     char *err, size_t errlen)
 {
 	s_cols_t *c = calloc(1, sizeof(*c));
 	size_t metric[S_MAX_COLS], nm = 0;
-	char key[1024] = "", sql[4096];
+	char key[2048] = "", sql[4096];
 	const char *p[1] = { run };
 	int rc;
 
@@ -286,12 +293,19 @@ vs_mana_load_resource(vs_wh_t *wh, const char *run, const char *table, vs_mana_i
 	if (rc < 0)
 		goto out;
 	for (size_t i = 0; i < c->n; i++) {
-		if (c->type[i] == VS_MT_INTEGER || c->type[i] == VS_MT_REAL) {
-			metric[nm++] = i;
-		} else if (c->type[i] == VS_MT_TEXT) {
+		/* text columns, and a number naming a CPU or line (sadf -d's CPU -1, 0, 1),
+		 * are the key; a NULL in one is empty, not a NULL key that merges series */
+		if (c->type[i] == VS_MT_TEXT || (c->type[i] == VS_MT_INTEGER &&
+		    s_keycol(c->name[i]))) {
 			size_t l = strlen(key);
-			snprintf(key + l, sizeof(key) - l, "%s\"%s\"", l ? " || '/' || " : "",
-			    c->name[i]);
+			if ((size_t)snprintf(key + l, sizeof(key) - l, "%sCOALESCE(CAST(\"%s\" AS"
+			    " TEXT), '')", l ? " || '/' || " : "", c->name[i]) >= sizeof(key) - l) {
+				snprintf(err, errlen, "%s: too many key columns", table);
+				rc = -E2BIG;
+				goto out;
+			}
+		} else if (c->type[i] == VS_MT_INTEGER || c->type[i] == VS_MT_REAL) {
+			metric[nm++] = i;
 		}
 	}
 	for (size_t b = 0; b < nm; b += S_BATCH) {
