@@ -83,8 +83,9 @@ void vs_mana_input_dispose(vs_mana_input_t *in);
 
 /*
  * Loads tier NAME from event table TABLE of run (NULL: every run): the ID column (req_id,
- * request_id, rid or id), begin/end from begin_time/end_time, or the row time (or end_time)
- * minus a duration (duration_us, duration_ms, duration_s), and an upstream duration
+ * request_id, rid or id), begin/end from begin_time/end_time, or begin_time plus a duration
+ * (duration_us, duration_ms, duration_s), or end_time or the row time minus it (the row
+ * time plus it for apache* tables: Apache's %t is when the request arrived), an upstream duration
  * (upstream_us, upstream_ms, upstream_s: when the tier sent the request downstream is its
  * end minus that). 0 or -errno with the reason in err.
  */
