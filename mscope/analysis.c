@@ -22,6 +22,7 @@
 
 #define S_MS 1000000LL
 #define S_NONE INT64_MIN
+#define S_TMAX (INT64_C(1) << 62)
 #define S_PRE_NS (1000 * S_MS)          /* a rise may start this long before its cluster */
 #define S_REGION_NS (2000 * S_MS)       /* explanations look this far around a cluster */
 #define S_DIP_BINS 5                    /* a rise survives dips this long */
@@ -102,10 +103,13 @@ vs_mana_tier_add(vs_mtier_t *t, const char *id, size_t idlen, int64_t b, int64_t
 {
 	vs_mreq_t *r;
 
-	if (b == S_NONE || e == S_NONE || e < b) {
+	/* times from 1970 to 2116 (S_TMAX), so that no difference of two overflows */
+	if (b == S_NONE || e == S_NONE || e < b || b < 0 || e > S_TMAX) {
 		t->dropped++;
 		return 0;
 	}
+	if (ds_b < 0 || ds_b > S_TMAX)
+		ds_b = S_NONE;
 	if (t->n >= VS_MANA_MAX_REQS)
 		return -E2BIG;
 	if (t->n == t->cap) {
@@ -212,16 +216,37 @@ vs_mana_input_dispose(vs_mana_input_t *in)
 const char *
 vs_mana_metric_class(const char *table, const char *column)
 {
+	static const char *const brief[][2] = {    /* collectl -oT: one table, every subsystem */
+		{ "cpu", "cpu" }, { "sys", "cpu" }, { "inter", "cpu" }, { "ctxsw", "cpu" },
+		{ "kbread", "disk" }, { "reads", "disk" }, { "kbwrit", "disk" },
+		{ "writes", "disk" }, { "free", "memory" }, { "buff", "memory" },
+		{ "cach", "memory" }, { "inac", "memory" }, { "slab", "memory" },
+		{ "map", "memory" }, { "kbin", "network" }, { "pktin", "network" },
+		{ "kbout", "network" }, { "pktout", "network" },
+	};
+	static const char *const blk[] = { "tps", "rtps", "wtps", "dtps", "bread_s", "bwrtn_s",
+		"bdscd_s" };                  /* sar -b */
+	size_t tl = strlen(table);
+
 	/* iowait is CPU time spent idle with disk I/O outstanding: a disk symptom */
 	if (strstr(column, "wait_pct") != NULL || strcmp(column, "iowait") == 0 ||
 	    strcmp(column, "pct_iowait") == 0)
 		return "disk";
-	if (strncmp(column, "dsk_", 4) == 0 || strncmp(column, "disk", 4) == 0 ||
-	    strstr(table, "dsk") != NULL || strstr(table, "disk") != NULL ||
-	    strstr(table, "iostat") != NULL || strncmp(column, "io_", 3) == 0)
-		return "disk";
+	if (strcmp(table, "collectl_brief") == 0)
+		for (size_t i = 0; i < sizeof(brief) / sizeof(brief[0]); i++)
+			if (strcmp(column, brief[i][0]) == 0)
+				return brief[i][1];
+	/* before iostat's: its avg-cpu table is CPU time */
 	if (strncmp(column, "cpu_", 4) == 0 || strstr(table, "cpu") != NULL)
 		return "cpu";
+	for (size_t i = 0; i < sizeof(blk) / sizeof(blk[0]); i++)
+		if (strcmp(column, blk[i]) == 0)
+			return "disk";
+	if (strncmp(column, "dsk_", 4) == 0 || strncmp(column, "disk", 4) == 0 ||
+	    strstr(table, "dsk") != NULL || strstr(table, "disk") != NULL ||
+	    strstr(table, "iostat") != NULL || strncmp(column, "io_", 3) == 0 ||
+	    (tl > 3 && strcmp(table + tl - 3, "_io") == 0))
+		return "disk";
 	if (strncmp(column, "mem_", 4) == 0 || strstr(table, "mem") != NULL ||
 	    strstr(column, "dirty") != NULL || strstr(column, "writeback") != NULL)
 		return "memory";
@@ -481,6 +506,20 @@ s_explain(const vs_mana_t *a, const vs_mana_input_t *in, s_cluster_t *c, int ti)
 	free(pre);
 }
 
+typedef struct s_cspan {
+	int64_t p, b, e;                /* a child's visit within parent row p */
+} s_cspan_t;
+
+static int
+s_cmp_cspan(const void *x, const void *y)
+{
+	const s_cspan_t *a = x, *b = y;
+
+	if (a->p != b->p)
+		return a->p < b->p ? -1 : 1;
+	return a->b < b->b ? -1 : a->b > b->b;
+}
+
 static int
 s_cmp_cluster(const void *x, const void *y)
 {
@@ -498,6 +537,8 @@ vs_mana_compute(const vs_mana_input_t *in, const vs_mana_opts_t *opts, char *err
 	vs_mana_t *a = NULL;
 	size_t *ix[VS_MANA_MAX_TIERS] = { 0 }, nix[VS_MANA_MAX_TIERS] = { 0 };
 	int64_t *parent[VS_MANA_MAX_TIERS] = { 0 }, *beff[VS_MANA_MAX_TIERS] = { 0 };
+	int64_t *dsum[VS_MANA_MAX_TIERS] = { 0 };        /* time in the next tier, per row */
+	s_cspan_t *cs = NULL;
 	int64_t *tmp = NULL, tmin = INT64_MAX, tmax = INT64_MIN;
 	s_cluster_t *all = NULL;
 	uint8_t *mark = NULL;
@@ -559,7 +600,8 @@ vs_mana_compute(const vs_mana_input_t *in, const vs_mana_opts_t *opts, char *err
 		ix[i] = s_index(t, &nix[i]);
 		parent[i] = malloc((t->n ? t->n : 1) * sizeof(int64_t));
 		beff[i] = malloc((t->n ? t->n : 1) * sizeof(int64_t));
-		if (ix[i] == NULL || parent[i] == NULL || beff[i] == NULL)
+		dsum[i] = calloc(t->n ? t->n : 1, sizeof(int64_t));
+		if (ix[i] == NULL || parent[i] == NULL || beff[i] == NULL || dsum[i] == NULL)
 			goto nomem;
 		for (size_t j = 0; j < t->n; j++) {
 			const vs_mreq_t *r = &t->reqs[j];
@@ -570,6 +612,15 @@ vs_mana_compute(const vs_mana_input_t *in, const vs_mana_opts_t *opts, char *err
 			size_t p = s_find(&in->tiers[i - 1], ix[i - 1], nix[i - 1], r->id);
 			if (p == nix[i - 1])
 				continue;
+			/* a retried request has several rows upstream: the one this row began in */
+			for (size_t q = p; q < nix[i - 1] &&
+			    strcmp(in->tiers[i - 1].reqs[ix[i - 1][q]].id, r->id) == 0; q++) {
+				const vs_mreq_t *c = &in->tiers[i - 1].reqs[ix[i - 1][q]];
+				if (c->b <= r->b && r->b <= c->e) {
+					p = q;
+					break;
+				}
+			}
 			const vs_mreq_t *pr = &in->tiers[i - 1].reqs[ix[i - 1][p]];
 			parent[i][j] = (int64_t)ix[i - 1][p];
 			a->t[i].matched++;
@@ -582,6 +633,15 @@ vs_mana_compute(const vs_mana_input_t *in, const vs_mana_opts_t *opts, char *err
 	}
 
 	/* queues: total and own, at every instant */
+	{
+		size_t maxn = 1;
+		for (size_t i = 0; i < nt; i++)
+			if (in->tiers[i].n > maxn)
+				maxn = in->tiers[i].n;
+		cs = malloc(maxn * sizeof(*cs));
+		if (cs == NULL)
+			goto nomem;
+	}
 	for (size_t i = 0; i < nt; i++) {
 		a->t[i].q = calloc(a->nbins + 1, sizeof(int32_t));
 		a->t[i].own = calloc(a->nbins + 1, sizeof(int32_t));
@@ -590,6 +650,7 @@ vs_mana_compute(const vs_mana_input_t *in, const vs_mana_opts_t *opts, char *err
 	}
 	for (size_t i = 0; i < nt; i++) {
 		const vs_mtier_t *t = &in->tiers[i];
+		size_t ncs = 0;
 		for (size_t j = 0; j < t->n; j++) {
 			const vs_mreq_t *r = &t->reqs[j];
 			if (!s_in_range(&a->o, r->b))
@@ -603,9 +664,25 @@ vs_mana_compute(const vs_mana_input_t *in, const vs_mana_opts_t *opts, char *err
 				const vs_mreq_t *pr = &in->tiers[i - 1].reqs[parent[i][j]];
 				int64_t b = beff[i][j] > pr->b ? beff[i][j] : pr->b;
 				int64_t e = r->e < pr->e ? r->e : pr->e;
-				if (e > b)
-					s_span(a, a->t[i - 1].own, b, e, -1);
+				if (e > b) {
+					cs[ncs].p = parent[i][j];
+					cs[ncs].b = b;
+					cs[ncs].e = e;
+					ncs++;
+				}
 			}
+		}
+		/* a parent's own queue and time leave out the union of its children's visits:
+		 * calls made downstream at once are one absence, not several */
+		if (ncs > 0)
+			qsort(cs, ncs, sizeof(*cs), s_cmp_cspan);
+		for (size_t k = 0; k < ncs;) {
+			int64_t p = cs[k].p, b = cs[k].b, e = cs[k].e;
+			for (k++; k < ncs && cs[k].p == p && cs[k].b <= e; k++)
+				if (cs[k].e > e)
+					e = cs[k].e;
+			s_span(a, a->t[i - 1].own, b, e, -1);
+			dsum[i - 1][p] += e - b;
 		}
 	}
 	for (size_t i = 0; i < nt; i++) {
@@ -636,18 +713,11 @@ vs_mana_compute(const vs_mana_input_t *in, const vs_mana_opts_t *opts, char *err
 		double sum = 0, own = 0;
 		for (size_t j = 0; j < t->n; j++) {
 			const vs_mreq_t *r = &t->reqs[j];
-			int64_t down = 0;
+			int64_t down = dsum[i][j];
 			if (!s_in_range(&a->o, r->b))
 				continue;
 			tmp[n++] = r->e - r->b;
 			sum += (double)(r->e - r->b);
-			if (i + 1 < nt && r->id != NULL) {
-				const vs_mtier_t *d = &in->tiers[i + 1];
-				for (size_t p = s_find(d, ix[i + 1], nix[i + 1], r->id);
-				    p < nix[i + 1] && strcmp(d->reqs[ix[i + 1][p]].id, r->id) == 0;
-				    p++)
-					down += d->reqs[ix[i + 1][p]].e - beff[i + 1][ix[i + 1][p]];
-			}
 			own += (double)(r->e - r->b - (down < r->e - r->b ? down : r->e - r->b));
 		}
 		a->t[i].mean_res = n ? sum / (double)n : 0;
@@ -663,7 +733,10 @@ vs_mana_compute(const vs_mana_input_t *in, const vs_mana_opts_t *opts, char *err
 	a->median = a->t[0].med;
 	a->p99 = a->t[0].p99;
 	a->max = a->t[0].max;
-	a->thr = (int64_t)(a->o.vlrt_k * (double)a->median);
+	{
+		double thr = a->o.vlrt_k * (double)a->median;       /* k is unbounded here */
+		a->thr = thr < 9e18 ? (int64_t)thr : INT64_MAX;
+	}
 	if (a->thr < a->o.vlrt_min_ns)
 		a->thr = a->o.vlrt_min_ns;
 	if (a->thr < 1)
@@ -788,10 +861,12 @@ vs_mana_compute(const vs_mana_input_t *in, const vs_mana_opts_t *opts, char *err
 					break;
 				}
 		}
-		qsort(all, nall, sizeof(*all), s_cmp_cluster);
 		a->ncl_all = nall;
 		a->ncl = nall < VS_MANA_MAX_CLUSTERS ? nall : VS_MANA_MAX_CLUSTERS;
-		memcpy(a->cl, all, a->ncl * sizeof(*all));
+		if (nall > 0) {         /* all is NULL without clusters */
+			qsort(all, nall, sizeof(*all), s_cmp_cluster);
+			memcpy(a->cl, all, a->ncl * sizeof(*all));
+		}
 	}
 
 	/* per cluster: baselines, rises, the first tier, explanations */
@@ -828,8 +903,10 @@ out:
 		free(ix[i]);
 		free(parent[i]);
 		free(beff[i]);
+		free(dsum[i]);
 	}
 	free(tmp);
+	free(cs);
 	free(all);
 	free(mark);
 	if (rc < 0) {

@@ -42,7 +42,8 @@ typedef struct vs_mtier {
 	char table[64];
 	vs_mreq_t *reqs;
 	size_t n, cap;
-	uint64_t dropped;               /* rows without a begin or end, or end < begin */
+	uint64_t dropped;               /* rows without a begin or end, end < begin, or a
+					 * time before 1970 or after 2116 (2^62 ns) */
 } vs_mtier_t;
 
 /* One resource metric of one host (and device/cpu key): samples in time order. */
@@ -82,8 +83,9 @@ void vs_mana_input_dispose(vs_mana_input_t *in);
 
 /*
  * Loads tier NAME from event table TABLE of run (NULL: every run): the ID column (req_id,
- * request_id, rid or id), begin/end from begin_time/end_time, or the row time (or end_time)
- * minus a duration (duration_us, duration_ms, duration_s), and an upstream duration
+ * request_id, rid or id), begin/end from begin_time/end_time, or begin_time plus a duration
+ * (duration_us, duration_ms, duration_s), or end_time or the row time minus it (the row
+ * time plus it for apache* tables: Apache's %t is when the request arrived), an upstream duration
  * (upstream_us, upstream_ms, upstream_s: when the tier sent the request downstream is its
  * end minus that). 0 or -errno with the reason in err.
  */

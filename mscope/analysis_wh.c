@@ -13,6 +13,7 @@
 #define S_RUN_FILTER " load_id IN (SELECT l.load_id FROM loads l JOIN sources s" \
 	" ON s.source_id = l.source_id JOIN runs r ON r.run_id = s.run_id WHERE r.name = $1)"
 #define S_MAX_COLS 256
+#define S_TLIM (INT64_C(1) << 62)
 #define S_BATCH 13                      /* metric columns per query: 16 minus host, time, key */
 
 typedef struct s_cols {
@@ -83,6 +84,7 @@ typedef struct s_tier_ctx {
 	vs_mtier_t *t;
 	double dscale, uscale;
 	int has_begin, has_dur, has_up;
+	int from_begin;                 /* the time column is the begin (plus the duration) */
 	int rc;
 } s_tier_ctx_t;
 
@@ -126,8 +128,17 @@ s_tier_row(void *arg, int ncol, const char *const *vals)
 	if (x->has_begin) {
 		if (s_i64(vals[1], &b) < 0)
 			b = INT64_MIN;
+	} else if (e != INT64_MIN && (e > S_TLIM || e < -S_TLIM)) {
+		e = INT64_MIN;          /* beyond any log's time: dropped, no overflow */
 	} else if (e != INT64_MIN && s_dbl(vals[1], &d) == 0 && d >= 0 && d < 1e15 / x->dscale) {
-		b = e - (int64_t)(d * x->dscale + 0.5);
+		if (x->from_begin) {    /* the time is when the request began */
+			b = e;
+			e = b + (int64_t)(d * x->dscale + 0.5);
+		} else {
+			b = e - (int64_t)(d * x->dscale + 0.5);
+		}
+	} else if (x->from_begin) {
+		e = INT64_MIN;          /* a begin without a duration: no end */
 	}
 	/* an upstream time: "0.012", "0.010, 0.002" (retries: the last), "-" */
 	if (x->has_up && e != INT64_MIN && vals[3] != NULL) {
@@ -188,18 +199,23 @@ vs_mana_load_tier(vs_wh_t *wh, const char *run, const char *name, const char *ta
 		rc = -EINVAL;
 		goto out;
 	}
-	if (bc == NULL && dc == NULL) {
-		snprintf(err, errlen, "table '%s' has neither begin_time nor a duration column"
-		    " (duration_us, duration_ms, duration_s)", table);
+	if ((bc == NULL || ec == NULL) && dc == NULL) {
+		snprintf(err, errlen, "table '%s' has neither begin_time and end_time nor a"
+		    " duration column (duration_us, duration_ms, duration_s)", table);
 		rc = -EINVAL;
 		goto out;
 	}
 	x.has_begin = bc != NULL && ec != NULL;
+	/* a begin and a duration; or only a duration, in Apache's log, whose %t is when the
+	 * request was received (nginx's and PostgreSQL's times are when it ended) */
+	x.from_begin = !x.has_begin && (bc != NULL || (ec == NULL &&
+	    strncmp(table, "apache", 6) == 0));
 	x.has_up = uc != NULL;
 	x.dscale = dc ? s_unit(dc) : 1;
 	x.uscale = uc ? s_unit(uc) : 1;
 	snprintf(sql, sizeof(sql), "SELECT \"%s\", \"%s\", \"%s\", %s%s%s FROM \"%s\"%s ORDER BY"
-	    " time_ns", id, x.has_begin ? bc : dc, x.has_begin ? ec : ec ? ec : "time_ns",
+	    " time_ns", id, x.has_begin ? bc : dc,
+	    x.has_begin ? ec : ec ? ec : bc ? bc : "time_ns",
 	    uc ? "\"" : "", uc ? uc : "NULL", uc ? "\"" : "", table,
 	    run ? " WHERE" S_RUN_FILTER : "");
 	t = &in->tiers[in->ntiers];
@@ -265,13 +281,20 @@ s_res_row(void *arg, int ncol, const char *const *vals)
 	return 0;
 }
 
+static int
+s_keycol(const char *name)
+{
+	return strcmp(name, "cpu") == 0 || strcmp(name, "tty") == 0 || strcmp(name, "line") == 0
+	    || strcmp(name, "tty_line") == 0;
+}
+
 int
 vs_mana_load_resource(vs_wh_t *wh, const char *run, const char *table, vs_mana_input_t *in,
     char *err, size_t errlen)
 {
 	s_cols_t *c = calloc(1, sizeof(*c));
 	size_t metric[S_MAX_COLS], nm = 0;
-	char key[1024] = "", sql[4096];
+	char key[2048] = "", sql[4096];
 	const char *p[1] = { run };
 	int rc;
 
@@ -286,12 +309,19 @@ vs_mana_load_resource(vs_wh_t *wh, const char *run, const char *table, vs_mana_i
 	if (rc < 0)
 		goto out;
 	for (size_t i = 0; i < c->n; i++) {
-		if (c->type[i] == VS_MT_INTEGER || c->type[i] == VS_MT_REAL) {
-			metric[nm++] = i;
-		} else if (c->type[i] == VS_MT_TEXT) {
+		/* text columns, and a number naming a CPU or line (sadf -d's CPU -1, 0, 1),
+		 * are the key; a NULL in one is empty, not a NULL key that merges series */
+		if (c->type[i] == VS_MT_TEXT || (c->type[i] == VS_MT_INTEGER &&
+		    s_keycol(c->name[i]))) {
 			size_t l = strlen(key);
-			snprintf(key + l, sizeof(key) - l, "%s\"%s\"", l ? " || '/' || " : "",
-			    c->name[i]);
+			if ((size_t)snprintf(key + l, sizeof(key) - l, "%sCOALESCE(CAST(\"%s\" AS"
+			    " TEXT), '')", l ? " || '/' || " : "", c->name[i]) >= sizeof(key) - l) {
+				snprintf(err, errlen, "%s: too many key columns", table);
+				rc = -E2BIG;
+				goto out;
+			}
+		} else if (c->type[i] == VS_MT_INTEGER || c->type[i] == VS_MT_REAL) {
+			metric[nm++] = i;
 		}
 	}
 	for (size_t b = 0; b < nm; b += S_BATCH) {
