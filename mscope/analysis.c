@@ -28,6 +28,7 @@
 #define S_DIP_BINS 5                    /* a rise survives dips this long */
 #define S_SLOWEST 10
 #define S_MIN_Z 2.0
+#define S_MIN_REL 0.05
 
 typedef struct s_expl {
 	struct {
@@ -478,11 +479,13 @@ s_explain(const vs_mana_t *a, const vs_mana_input_t *in, s_cluster_t *c, int ti)
 		if (vx <= 1e-12 * (sxx > 1 ? sxx : 1) * n || vy <= 0)
 			continue;
 		r = ((double)n * sxy - sx * sy) / sqrt(vx * vy);
-		/* it must rise in the cluster, by S_MIN_Z standard deviations of its level around */
+		/* it must rise in the cluster, by S_MIN_Z standard deviations of its level around and
+		 * by S_MIN_REL of that level: a gauge that creeps up (cached memory as logs grow)
+		 * lines up with any long cluster, by a fraction of a percent */
 		double om = out_s / (double)nout, osd = out_ss / (double)nout - om * om;
 		osd = osd > 0 ? sqrt(osd) : 0;
 		if (!(r > 0) || in_s / (double)nin - om <= S_MIN_Z * osd ||
-		    in_s / (double)nin - om <= 1e-9 * fabs(om))
+		    in_s / (double)nin - om <= S_MIN_REL * fabs(om))
 			continue;
 		/* insert into the top list, by r */
 		size_t pos = c->nex;
@@ -877,16 +880,9 @@ vs_mana_compute(const vs_mana_input_t *in, const vs_mana_opts_t *opts, char *err
 	}
 	for (size_t c = 0; c < a->ncl; c++) {
 		s_cluster_t *cl = &a->cl[c];
-		int most = 0;
 		for (size_t i = 0; i < nt; i++) {
 			s_rise(a, cl, i);
-			if (cl->rise[i] != S_NONE && cl->peak[i] - cl->base[i] > most)
-				most = cl->peak[i] - cl->base[i];
-		}
-		for (size_t i = 0; i < nt; i++) {
-			/* a tier's queue rose when it rose by a quarter of the most any tier's did:
-			 * a stalled tier's neighbours wobble by a few requests, and that is noise */
-			if (cl->rise[i] == S_NONE || 4 * (cl->peak[i] - cl->base[i]) < most)
+			if (cl->rise[i] == S_NONE)
 				continue;
 			/* the earliest; a tie within 2 instants goes to the downstream tier */
 			if (cl->first < 0 || cl->rise[i] <= cl->rise[cl->first] + 2 * a->o.res_ns)

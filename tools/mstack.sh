@@ -259,16 +259,25 @@ ms_inject_cpu() {
 	return 0
 }
 
-# ms_ingest URL: every log and collectl file of the run into warehouse URL
+# ms_snapshot DIR: the run's logs and collectl files, copied into DIR (the PostgreSQL log goes
+# on growing: a warehouse on that server logs its own statements)
+ms_snapshot() {
+	mkdir -p "$1" &&
+	cp "$RUN/mem/nginx/access.log" "$1/nginx-access.log" &&
+	cp "$RUN/mem/apache/access.log" "$1/apache-access.log" &&
+	cp "$RUN/mem/postgres.log" "$1/postgres.log" &&
+	cp "$RUN"/mem/collectl/*.tab "$RUN"/mem/collectl/*.cpu "$RUN"/mem/collectl/*.dsk "$1/"
+}
+
+# ms_ingest URL DIR: a snapshot (ms_snapshot) into warehouse URL, run "mstack"
 ms_ingest() {
 	"$build/tools/vscope" mscope ingest -w "$1" --run mstack \
-		--format nginx-mscope --host vm1 "$RUN/mem/nginx/access.log" &&
+		--format nginx-mscope --host vm1 "$2/nginx-access.log" &&
 	"$build/tools/vscope" mscope ingest -w "$1" --run mstack \
-		--format apache-milliscope --host vm2 "$RUN/mem/apache/access.log" &&
+		--format apache-milliscope --host vm2 "$2/apache-access.log" &&
 	"$build/tools/vscope" mscope ingest -w "$1" --run mstack \
-		--format postgres-mscope --host vm3 "$RUN/mem/postgres.log" &&
-	"$build/tools/vscope" mscope ingest -w "$1" --run mstack "$RUN"/mem/collectl/*.tab \
-		"$RUN"/mem/collectl/*.cpu "$RUN"/mem/collectl/*.dsk
+		--format postgres-mscope --host vm3 "$2/postgres.log" &&
+	"$build/tools/vscope" mscope ingest -w "$1" --run mstack "$2"/*.tab "$2"/*.cpu "$2"/*.dsk
 }
 
 # ms_down: stop everything and remove the testbed
