@@ -1,6 +1,7 @@
 #include "control.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,179 @@ s_conns(vs_control_ctx_t *ctx, Vsctl__Connections *out, Vsctl__Conn **cb_r,
 	return 0;
 }
 
+/* A guest's latest connection table, as its agent sent it through the intake. */
+static int
+s_guest_conns(vs_control_ctx_t *ctx, const char *domain, Vsctl__GuestConns *out,
+    Vsctl__Conn **cb_r, Vsctl__Conn ***cp_r, char **addrs_r, char *err, size_t errlen)
+{
+	vs_intake_conns_t t;
+	const vs_gdom_t *gd;
+
+	vsctl__guest_conns__init(out);
+	if (ctx->intake == NULL) {
+		snprintf(err, errlen, "the guest intake is off (no intake-endpoint configured)");
+		return -ENOTSUP;
+	}
+	/* the intake knows domains by the name their key is bound to; accept an id too */
+	gd = ctx->graph ? vs_graph_dom_by_name(ctx->graph, domain) : NULL;
+	if (vs_intake_conns(ctx->intake, domain, &t) < 0 &&
+	    (gd == NULL || vs_intake_conns(ctx->intake, gd->dom.name, &t) < 0)) {
+		snprintf(err, errlen, "no connection table from %.100s's agent (no key bound "
+		    "to it, or it sent none yet)", domain);
+		return -ENOENT;
+	}
+	*cb_r = calloc(t.n + 1, sizeof(**cb_r));
+	*cp_r = calloc(t.n + 1, sizeof(**cp_r));
+	*addrs_r = calloc(t.n + 1, 2 * ADDR_LEN);
+	if (!*cb_r || !*cp_r || !*addrs_r) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < t.n; i++) {
+		Vsctl__Conn *o = &(*cb_r)[i];
+		char *src = *addrs_r + i * 2 * ADDR_LEN, *dst = src + ADDR_LEN;
+
+		vsctl__conn__init(o);
+		vs_intake_conn_addr(&t.conns[i], 0, src, ADDR_LEN);
+		vs_intake_conn_addr(&t.conns[i], 1, dst, ADDR_LEN);
+		o->src = src;
+		o->dst = dst;
+		o->state = (char *)vs_tcp_state_name(t.conns[i].state);
+		o->rtt_us = t.conns[i].rtt_us;
+		o->bytes_acked = t.conns[i].bytes_acked;
+		o->bytes_received = t.conns[i].bytes_received;
+		(*cp_r)[i] = o;
+	}
+	out->domain = (char *)domain;
+	out->time_ns = t.time_ns;
+	out->guest_time_ns = t.guest_time_ns;
+	out->conns = *cp_r;
+	out->n_conns = t.n;
+	out->guest_total = t.guest_total;
+	out->guest_truncated = t.guest_truncated;
+	out->dropped = t.dropped;
+	out->cap = t.cap;
+	out->tables = t.tables;
+	return 0;
+}
+
+/* ---- shaping ---------------------------------------------------------------------- */
+
+struct shape_bufs {
+	Vsctl__ShapeList list;
+	Vsctl__ShapeRule *rules;
+	Vsctl__ShapeRule **rule_p;
+	Vsctl__ShapeStats *stats;
+	char (*ifb)[IF_NAMESIZE];
+};
+
+static void
+s_shape_free(struct shape_bufs *b)
+{
+	free(b->rules);
+	free(b->rule_p);
+	free(b->stats);
+	free(b->ifb);
+}
+
+/* The rules of domain (NULL: all) into b->list. */
+static int
+s_shape_list(vs_control_ctx_t *ctx, const char *domain, struct shape_bufs *b)
+{
+	size_t n = 0, k = 0;
+	const vs_shaper_rule_t *rs = vs_shaper_rules(ctx->shaper, &n);
+
+	vsctl__shape_list__init(&b->list);
+	b->list.time_ns = vs_now_ns();
+	b->rules = calloc(n + 1, sizeof(*b->rules));
+	b->rule_p = calloc(n + 1, sizeof(*b->rule_p));
+	b->stats = calloc(2 * n + 1, sizeof(*b->stats));
+	b->ifb = calloc(n + 1, sizeof(*b->ifb));
+	if (!b->rules || !b->rule_p || !b->stats || !b->ifb)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const vs_shaper_rule_t *sr = &rs[i];
+		Vsctl__ShapeRule *o = &b->rules[k];
+		const vs_shape_stats_t *st[2] = { &sr->from, &sr->to };
+
+		if (domain && strcmp(domain, sr->r.domain))
+			continue;
+		vsctl__shape_rule__init(o);
+		o->domain = (char *)sr->r.domain;
+		o->vif = (char *)sr->r.vif;
+		if (!(sr->r.dir & VS_SHAPE_FROM_VM) ||
+		    vs_shape_ifb_name(sr->r.vif, 0, b->ifb[k]) < 0)
+			b->ifb[k][0] = '\0';
+		o->ifb = b->ifb[k];
+		o->rate_bps = sr->r.rate_bps;
+		o->ceil_bps = sr->r.ceil_bps ? sr->r.ceil_bps : sr->r.rate_bps;
+		o->burst_bytes = sr->r.burst;
+		o->direction = (char *)vs_shape_dir_name(sr->r.dir);
+		o->expires_ns = sr->r.expires_ns;
+		o->ttl_ns = sr->r.ttl_ns;
+		for (int d = 0; d < 2; d++) {
+			Vsctl__ShapeStats *x = &b->stats[2 * k + (size_t)d];
+
+			vsctl__shape_stats__init(x);
+			x->bytes = st[d]->bytes;
+			x->packets = st[d]->packets;
+			x->drops = st[d]->drops;
+			x->overlimits = st[d]->overlimits;
+			x->valid = st[d]->valid;
+		}
+		o->from_vm = &b->stats[2 * k];
+		o->to_vm = &b->stats[2 * k + 1];
+		b->rule_p[k] = o;
+		k++;
+	}
+	b->list.rules = b->rule_p;
+	b->list.n_rules = k;
+	return 0;
+}
+
+static int
+s_shape(vs_control_ctx_t *ctx, const Vsctl__Request *req, struct shape_bufs *b, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	if (ctx->shaper == NULL) {
+		snprintf(err, errlen, "shaping is not available in this vscoped");
+		return -ENOTSUP;
+	}
+	if (req->body_case == VSCTL__REQUEST__BODY_SHAPE) {
+		const Vsctl__ShapeReq *q = req->shape;
+		vs_shape_rule_t r;
+
+		memset(&r, 0, sizeof(r));
+		snprintf(r.domain, sizeof(r.domain), "%s", q->domain);
+		snprintf(r.vif, sizeof(r.vif), "%s", q->vif);
+		r.rate_bps = q->rate_bps;
+		r.ceil_bps = q->ceil_bps;
+		r.burst = q->burst_bytes;
+		r.ttl_ns = q->ttl_ns;
+		r.dir = (int)q->direction;
+		rc = vs_shaper_apply(ctx->shaper, ctx->graph, &r, vs_now_ns(), err, errlen);
+		if (rc < 0)
+			return rc;
+		{
+			/* answer with the domain's rules under their canonical name */
+			const vs_gdom_t *gd = vs_graph_dom_by_name(ctx->graph, q->domain);
+
+			return s_shape_list(ctx, gd ? gd->dom.name : NULL, b);
+		}
+	}
+	if (req->body_case == VSCTL__REQUEST__BODY_UNSHAPE) {
+		rc = vs_shaper_unshape(ctx->shaper, ctx->graph, req->unshape->domain,
+		    req->unshape->vif, err, errlen);
+		if (rc < 0)
+			return rc;
+		return s_shape_list(ctx, NULL, b);
+	}
+	vs_shaper_refresh(ctx->shaper);
+	return s_shape_list(ctx, NULL, b);
+}
+
 int
 vs_control_handle(vs_control_ctx_t *ctx, const void *buf, size_t len, void **reply_r,
     size_t *reply_len_r)
@@ -349,8 +523,10 @@ vs_control_handle(vs_control_ctx_t *ctx, const void *buf, size_t len, void **rep
 	Vsctl__Readings rd;
 	Vsctl__History hist;
 	Vsctl__Connections conns;
+	Vsctl__GuestConns gconns;
 	struct inv_bufs ib = { 0 };
 	struct read_ctx rc = { 0 };
+	struct shape_bufs sb = { 0 };
 	vs_point_t *pts = NULL;
 	Vsctl__Point *pb = NULL, **pp = NULL;
 	Vsctl__Conn *cb = NULL, **cp = NULL;
@@ -394,6 +570,26 @@ vs_control_handle(vs_control_ctx_t *ctx, const void *buf, size_t len, void **rep
 			rep.conns = &conns;
 		}
 		break;
+	case VSCTL__REQUEST__BODY_GUEST_CONNS:
+		status = s_guest_conns(ctx, req->guest_conns->domain, &gconns, &cb, &cp, &addrs,
+		    err, sizeof(err));
+		if (status == 0) {
+			rep.body_case = VSCTL__REPLY__BODY_GUEST_CONNS;
+			rep.guest_conns = &gconns;
+		}
+		break;
+	case VSCTL__REQUEST__BODY_SHAPE:
+	case VSCTL__REQUEST__BODY_UNSHAPE:
+	case VSCTL__REQUEST__BODY_SHAPE_LIST:
+		status = s_shape(ctx, req, &sb, err, sizeof(err));
+		if (status == 0) {
+			rep.body_case = req->body_case == VSCTL__REQUEST__BODY_SHAPE ?
+			    VSCTL__REPLY__BODY_SHAPE : req->body_case == VSCTL__REQUEST__BODY_UNSHAPE ?
+			    VSCTL__REPLY__BODY_UNSHAPE : VSCTL__REPLY__BODY_SHAPE_LIST;
+			rep.shape = rep.unshape = rep.shape_list = &sb.list;
+		} else if (!err[0])
+			snprintf(err, sizeof(err), "out of memory");
+		break;
 	default:        /* vs_wire_request_decode refuses every other case */
 		status = -EOPNOTSUPP;
 		snprintf(err, sizeof(err), "unknown request");
@@ -410,6 +606,7 @@ reply:
 	if (req)
 		vsctl__request__free_unpacked(req, NULL);
 	s_inv_free(&ib);
+	s_shape_free(&sb);
 	free(rc.rd);
 	free(rc.rd_p);
 	free(pts);

@@ -11,6 +11,8 @@
 
 #include "graph.h"
 #include "history.h"
+#include "intake.h"
+#include "shaper.h"
 #include "sockdiag.h"
 
 /* What a request can see; owned by the caller, who keeps it current. */
@@ -18,6 +20,8 @@ typedef struct vs_control_ctx {
 	vs_history_t *history;
 	const vs_graph_t *graph;
 	const vs_sockdiag_t *sockdiag;  /* may be NULL */
+	vs_shaper_t *shaper;            /* may be NULL: shaping requests are refused */
+	const vs_intake_t *intake;      /* may be NULL: guest connection requests are refused */
 	const uint64_t *counter_abs;    /* per series id: latest raw counter value, may be NULL */
 	char host_name[256];
 	char hv_name[32];

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "clock.h"
+#include "agentkeys.h"
 #include "conf.h"
+#include "intake.h"
 #include "log.h"
 #include "wire.h"
 
@@ -28,6 +30,13 @@ vs_dconf_defaults(vs_dconf_t *c)
 	c->log_level = VS_LOG_NOTICE;
 	c->host_metrics = 1;
 	c->conn_metrics = 1;
+	snprintf(c->intake_user, sizeof(c->intake_user), "%s", VS_INTAKE_DEFAULT_USER);
+	snprintf(c->intake_key, sizeof(c->intake_key), "%s", VS_INTAKE_KEY_DEFAULT);
+	snprintf(c->agent_keys, sizeof(c->agent_keys), "%s", VS_AGENTKEYS_DEFAULT_DIR);
+	c->intake_max_msgs = 100;
+	c->intake_max_conns = 256;
+	c->intake_max_bytes = 1 << 20;
+	c->intake_stats_ns = VS_NS_PER_SEC;
 }
 
 static int
@@ -157,6 +166,53 @@ vs_dconf_set(vs_dconf_t *c, const char *key, const char *v, char *err, size_t er
 		return s_flag(&c->host_metrics, v, key, err, errlen);
 	if (!strcmp(key, "connection-metrics"))
 		return s_flag(&c->conn_metrics, v, key, err, errlen);
+	if (!strcmp(key, "intake-endpoint")) {
+		if (!strcmp(v, "off")) {
+			c->intake_endpoint[0] = '\0';
+			return 0;
+		}
+		if (strncmp(v, "tcp://", 6)) {
+			snprintf(err, errlen, "intake-endpoint: expected off or tcp://ADDR:PORT, not "
+			    "\"%.64s\"", v);
+			return -EINVAL;
+		}
+		return s_string(c->intake_endpoint, sizeof(c->intake_endpoint), v, key, err,
+		    errlen);
+	}
+	if (!strcmp(key, "intake-user"))
+		return s_string(c->intake_user, sizeof(c->intake_user), v, key, err, errlen);
+	if (!strcmp(key, "intake-key"))
+		return s_string(c->intake_key, sizeof(c->intake_key), v, key, err, errlen);
+	if (!strcmp(key, "agent-keys"))
+		return s_string(c->agent_keys, sizeof(c->agent_keys), v, key, err, errlen);
+	if (!strcmp(key, "intake-max-conns")) {
+		if (vs_conf_uint(v, 1, 1024, &c->intake_max_conns) < 0) {
+			snprintf(err, errlen, "intake-max-conns: expected 1..1024, not \"%.64s\"",
+			    v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "intake-max-msgs")) {
+		if (vs_conf_uint(v, 1, 1000000, &c->intake_max_msgs) < 0) {
+			snprintf(err, errlen, "intake-max-msgs: expected 1..1000000, not \"%.64s\"",
+			    v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "intake-max-bytes")) {
+		if (vs_conf_size(v, &c->intake_max_bytes) < 0 || c->intake_max_bytes < 1024 ||
+		    c->intake_max_bytes > (1ULL << 30)) {
+			snprintf(err, errlen, "intake-max-bytes: expected a size between 1K and 1G, "
+			    "not \"%.64s\"", v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "intake-stats-interval"))
+		return s_duration(v, 10 * VS_NS_PER_MSEC, 60 * VS_NS_PER_SEC, &c->intake_stats_ns,
+		    key, err, errlen);
 	snprintf(err, errlen, "unknown key \"%.64s\"", key);
 	return -ENOENT;
 }

@@ -29,6 +29,15 @@ typedef struct vs_dconf {
 	int log_level;
 	int host_metrics;            /* sample /proc (host CPU, memory, paging, disks) */
 	int conn_metrics;            /* sample Dom0's TCP connections */
+	/* guest intake (intake.h); off while intake_endpoint is empty */
+	char intake_endpoint[256];   /* tcp://ADDR:PORT the guests' agents connect to */
+	char intake_user[64];        /* the intake child's unprivileged user */
+	char intake_key[256];        /* vscoped's intake key pair; made at first start */
+	char agent_keys[256];        /* key directory: one file per domain */
+	uint64_t intake_max_msgs;    /* per domain per second */
+	uint64_t intake_max_bytes;   /* per domain per second */
+	int64_t intake_stats_ns;     /* how often the intake's counters are reported */
+	uint64_t intake_max_conns;   /* connection-table entries kept per domain */
 } vs_dconf_t;
 
 void vs_dconf_defaults(vs_dconf_t *c);

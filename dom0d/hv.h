@@ -62,6 +62,15 @@ struct vs_hv_ops {
 	/* Drains pending events, calling fn for each; 0 or -errno. */
 	int (*dispatch)(vs_hv_t *hv, vs_hv_event_fn fn, void *arg);
 	void (*close)(vs_hv_t *hv);
+	/* Optional (NULL where the hypervisor has no per-guest store; the guest intake then
+	 * uses provisioned keys only). Writes endpoint and the intake's Z85 server key into
+	 * domain domid's own subtree (xen: /local/domain/<domid>/data/vscope/endpoint and
+	 * .../serverkey) unless they are there already, and reads the key that domain's agent
+	 * published there (.../agent-key), which only the domain itself and Dom0 can write.
+	 * 0 with the key in key_r (VS_Z85_KEY_LEN + 1 bytes, checked to be Z85), -ENOENT when
+	 * the domain published none (or nothing valid), another -errno on failure. */
+	int (*guest_exchange)(vs_hv_t *hv, uint32_t domid, const char *endpoint,
+	    const char *server_key, char *key_r, size_t key_len);
 };
 
 struct vs_hv {

@@ -30,6 +30,7 @@ struct vs_sampler {
 	int64_t conn_value[2];          /* latest counts; stored every tick as gauges */
 	int have_conns;
 	uint64_t *counter_abs;          /* per series id: latest raw counter value */
+	uint8_t *put_have;              /* per series id: vs_sampler_put saw a counter value */
 	uint64_t tick;
 	uint64_t dom_every, host_every; /* sample domains / host every N ticks */
 	vs_sampler_stats_t stats;
@@ -100,6 +101,11 @@ vs_sampler_new(const vs_sampler_config_t *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	self->put_have = calloc(cfg->max_series, 1);
+	if (self->put_have == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	self->links = vs_links_new();
 	if (self->links == NULL) {
 		snprintf(err, errlen, "netlink link cache: %s", strerror(errno));
@@ -149,6 +155,7 @@ vs_sampler_destroy(vs_sampler_t **self_p)
 	vs_history_destroy(&self->history);
 	free(self->scratch);
 	free(self->counter_abs);
+	free(self->put_have);
 	free(self);
 	*self_p = NULL;
 }
@@ -349,6 +356,12 @@ vs_sampler_conns(vs_sampler_t *self)
 
 vs_history_t *vs_sampler_history(const vs_sampler_t *self) { return self->history; }
 const uint64_t *vs_sampler_counter_abs(const vs_sampler_t *self) { return self->counter_abs; }
+
+void
+vs_sampler_counter(vs_sampler_t *self, int id, uint64_t last, uint64_t cur, int have_last)
+{
+	s_counter(self, id, last, cur, have_last);
+}
 const vs_graph_t *vs_sampler_graph(const vs_sampler_t *self) { return &self->graph; }
 const vs_sockdiag_t *vs_sampler_sockdiag(const vs_sampler_t *self) { return self->sockdiag; }
 const vs_sampler_stats_t *vs_sampler_stats(const vs_sampler_t *self) { return &self->stats; }
@@ -363,4 +376,27 @@ uint64_t
 vs_sampler_mem_kib(const vs_sampler_t *self)
 {
 	return self->hoststat ? vs_hoststat_mem_kib(self->hoststat) : 0;
+}
+
+int
+vs_sampler_put(vs_sampler_t *self, const char *entity, const char *metric, const char *unit,
+    vs_kind_t kind, int64_t value)
+{
+	int id = vs_history_series_find(self->history, entity, metric);
+
+	if (id < 0) {
+		id = vs_history_series_add(self->history, entity, metric, unit, kind);
+		if (id < 0) {
+			self->graph.refused_series++;
+			return id;
+		}
+		self->put_have[id] = 0;
+	}
+	if (kind == VS_KIND_GAUGE)
+		return vs_history_append(self->history, id, value);
+	if (value < 0)
+		return -EINVAL;
+	s_counter(self, id, self->counter_abs[id], (uint64_t)value, self->put_have[id]);
+	self->put_have[id] = 1;
+	return 0;
 }

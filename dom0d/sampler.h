@@ -58,10 +58,20 @@ int vs_sampler_tick(vs_sampler_t *self, int64_t now_ns);
 /* Refreshes Dom0's TCP connection table and its gauges (tcp.established, tcp.total). */
 int vs_sampler_conns(vs_sampler_t *self);
 
+/* Stores a value that does not come from the sampler's own sources (the guest intake) in
+ * series entity+metric, adding it on first use: a gauge as is, a counter as the increment
+ * since its previous absolute value. -ENOSPC/-EINVAL (counted as refused series) when the
+ * series cannot be added, -EALREADY for a second value in one tick. */
+int vs_sampler_put(vs_sampler_t *self, const char *entity, const char *metric, const char *unit,
+    vs_kind_t kind, int64_t value);
+
 vs_history_t *vs_sampler_history(const vs_sampler_t *self);
 /* Per series id, the latest raw value of a counter (what the kernel or hypervisor said). */
 const uint64_t *vs_sampler_counter_abs(const vs_sampler_t *self);
 const vs_graph_t *vs_sampler_graph(const vs_sampler_t *self);
+/* Records a counter sampled outside the sampler (shaping statistics): the raw value cur
+ * for reads, and the increment from last into series id when have_last. id < 0: nothing. */
+void vs_sampler_counter(vs_sampler_t *self, int id, uint64_t last, uint64_t cur, int have_last);
 const vs_sockdiag_t *vs_sampler_sockdiag(const vs_sampler_t *self);
 const vs_sampler_stats_t *vs_sampler_stats(const vs_sampler_t *self);
 unsigned vs_sampler_ncpus(const vs_sampler_t *self);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -21,8 +22,10 @@
 #include "control.h"
 #include "dconf.h"
 #include "hv.h"
+#include "intake.h"
 #include "log.h"
 #include "sampler.h"
+#include "shaper.h"
 #include "wire.h"
 
 static volatile sig_atomic_t s_stop, s_reload;
@@ -52,7 +55,24 @@ typedef struct daemon {
 	uint64_t logged_vif_errors, logged_hv_errors;
 	int pid_fd;
 	int debug;                      /* -d: survives reloads */
+	const char *shaping_dir;
+	vs_shaper_t *shaper;
+	int64_t next_shape;
+	vs_intake_t *intake;            /* the guest intake's child, when configured */
+	int64_t next_keyscan;
+	struct timespec keys_mtime;
+	uint64_t intake_late;           /* records that came a second time in one tick */
+	char intake_pub[VS_Z85_KEY_LEN + 1];
+	vs_agentkey_t *dir_keys;        /* provisioned: the agent-keys directory */
+	size_t n_dir_keys;
+	vs_agentkey_t *hv_keys;         /* published by the guests (xen: xenstore) */
+	size_t n_hv_keys;
+	int hv_keys_warned;
 } daemon_t;
+
+static void s_intake_keys(daemon_t *d, int force);
+
+#define SHAPE_TICK_NS (250 * VS_NS_PER_MSEC)
 
 #define RELIST_NS (30 * VS_NS_PER_SEC)
 
@@ -74,13 +94,17 @@ s_usage(FILE *f)
 	    "  -i, --interval DURATION sampling interval, 1ms..60s (default 100ms)\n"
 	    "  -p, --pidfile FILE      pidfile (default %s/vscoped.pid)\n"
 	    "      --stderr            log to stderr instead of syslog\n"
+	    "      --shaping-dir DIR   shaping state files (default %s)\n"
+	    "      --cleanup-shaping   remove every vscope-owned shaping rule and IFB, and exit\n"
 	    "  -d, --debug             log debug messages\n"
 	    "  -h, --help              this text\n"
 	    "  -V, --version           print the version\n"
+	    "      --intake-child FD   (internal) run as the guest intake's unprivileged child\n"
 	    "\n"
 	    "Backends compiled in: %s. Signals: SIGHUP reloads the configuration (a bad file\n"
 	    "keeps the old one), SIGTERM exits cleanly. See vscoped(8), vscoped.conf(5).\n",
-	    VS_DCONF_DEFAULT_PATH, VS_CTL_DEFAULT_ENDPOINT, RUNSTATEDIR, vs_hv_backends());
+	    VS_DCONF_DEFAULT_PATH, VS_CTL_DEFAULT_ENDPOINT, RUNSTATEDIR, VS_SHAPER_DEFAULT_DIR,
+	    vs_hv_backends());
 }
 
 /* Defaults, then the file, then the command line; into *c only if all of it is good. */
@@ -291,6 +315,20 @@ s_reload_conf(daemon_t *d)
 		    "history-memory and max-series take effect at the next start");
 	if (strcmp(n.control, d->conf.control))
 		vs_warn("reload: control endpoint changes take effect at the next start");
+	if (strcmp(n.intake_endpoint, d->conf.intake_endpoint) ||
+	    strcmp(n.intake_user, d->conf.intake_user) ||
+	    strcmp(n.intake_key, d->conf.intake_key) ||
+	    n.intake_max_msgs != d->conf.intake_max_msgs ||
+	    n.intake_max_bytes != d->conf.intake_max_bytes ||
+	    n.intake_max_conns != d->conf.intake_max_conns)
+		vs_warn("reload: intake settings take effect at the next start");
+	snprintf(n.intake_endpoint, sizeof(n.intake_endpoint), "%s", d->conf.intake_endpoint);
+	snprintf(n.intake_user, sizeof(n.intake_user), "%s", d->conf.intake_user);
+	snprintf(n.intake_key, sizeof(n.intake_key), "%s", d->conf.intake_key);
+	n.intake_max_msgs = d->conf.intake_max_msgs;
+	n.intake_max_bytes = d->conf.intake_max_bytes;
+	n.intake_max_conns = d->conf.intake_max_conns;
+	n.intake_stats_ns = d->conf.intake_stats_ns;
 	n.interval_ns = d->conf.interval_ns;
 	n.domain_interval_ns = d->conf.domain_interval_ns;
 	n.host_interval_ns = d->conf.host_interval_ns;
@@ -311,6 +349,7 @@ s_reload_conf(daemon_t *d)
 		s_hv_connect(d);
 	}
 	d->conf = n;
+	s_intake_keys(d, 1);
 	vs_notice("configuration reloaded from %s", d->conf_path);
 }
 
@@ -369,6 +408,182 @@ s_tick(daemon_t *d)
 	s_log_errors(d);
 }
 
+/* ---- the guest intake (intake.h): the privileged parent's side ---------------------- */
+
+#define KEYSCAN_NS (2 * VS_NS_PER_SEC)
+
+/* Sends the child the union of provisioned and hypervisor-published bindings. A key in
+ * the directory wins over the same key published by a guest (a guest can publish another
+ * guest's public key, not use it, and must not take its binding away); a domain in the
+ * directory is not bound again from the hypervisor. */
+static void
+s_intake_push(daemon_t *d)
+{
+	size_t n = d->n_dir_keys;
+	vs_agentkey_t *all = malloc((d->n_dir_keys + d->n_hv_keys + 1) * sizeof(*all));
+
+	if (all == NULL)
+		return;
+	memcpy(all, d->dir_keys, d->n_dir_keys * sizeof(*all));
+	for (size_t i = 0; i < d->n_hv_keys; i++) {
+		int clash = 0;
+
+		for (size_t j = 0; j < n && !clash; j++)
+			clash = !strcmp(all[j].key, d->hv_keys[i].key) ||
+			    !strcmp(all[j].domain, d->hv_keys[i].domain);
+		if (clash) {
+			if (!d->hv_keys_warned)
+				vs_warn("intake: %s's published key clashes with a provisioned or "
+				    "earlier binding; ignored", d->hv_keys[i].domain);
+			continue;
+		}
+		all[n++] = d->hv_keys[i];
+	}
+	d->hv_keys_warned = 1;
+	vs_intake_set_keys(d->intake, all, n);
+	free(all);
+}
+
+/* Re-reads the key directory when it changed (or force): bindings of provisioned keys. */
+static void
+s_intake_keys(daemon_t *d, int force)
+{
+	struct stat st;
+	vs_agentkey_t *keys = NULL;
+	size_t n = 0, bad = 0;
+	char err[512];
+
+	if (d->intake == NULL)
+		return;
+	if (stat(d->conf.agent_keys, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	if (!force && st.st_mtim.tv_sec == d->keys_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == d->keys_mtime.tv_nsec)
+		return;
+	d->keys_mtime = st.st_mtim;
+	if (vs_agentkeys_load(d->conf.agent_keys, &keys, &n, &bad, err, sizeof(err)) < 0) {
+		vs_err("agent keys: %s", err);
+		return;
+	}
+	if (bad)
+		vs_warn("agent keys: %zu bad or conflicting file(s) in %s left out", bad,
+		    d->conf.agent_keys);
+	vs_info("agent keys: %zu guest key(s) from %s", n, d->conf.agent_keys);
+	free(d->dir_keys);
+	d->dir_keys = keys;
+	d->n_dir_keys = n;
+	d->hv_keys_warned = 0;
+	s_intake_push(d);
+}
+
+/* Where the hypervisor has a per-guest store (xen: xenstore), tells each guest where the
+ * intake is and with which server key, and binds the key its agent published there. */
+static void
+s_intake_guests(daemon_t *d)
+{
+	const vs_graph_t *g;
+	vs_agentkey_t *keys;
+	size_t n = 0;
+	int changed;
+
+	if (d->intake == NULL || !d->hv_connected || d->hv->ops->guest_exchange == NULL)
+		return;
+	g = vs_sampler_graph(d->sampler);
+	keys = calloc(g->n + 1, sizeof(*keys));
+	if (keys == NULL)
+		return;
+	for (size_t i = 0; i < g->n; i++) {
+		const vs_dom_t *dom = &g->doms[i].dom;
+		char key[VS_Z85_KEY_LEN + 1];
+
+		if (dom->id == 0 || !vs_keydom_ok(dom->name))
+			continue;
+		if (d->hv->ops->guest_exchange(d->hv, dom->id, d->conf.intake_endpoint,
+		    d->intake_pub, key, sizeof(key)) < 0 || !vs_z85_key_ok(key))
+			continue;
+		snprintf(keys[n].domain, sizeof(keys[n].domain), "%s", dom->name);
+		memcpy(keys[n].key, key, sizeof(keys[n].key));
+		n++;
+	}
+	changed = n != d->n_hv_keys || memcmp(keys, d->hv_keys, n * sizeof(*keys));
+	free(d->hv_keys);
+	d->hv_keys = keys;
+	d->n_hv_keys = n;
+	if (changed) {
+		vs_info("intake: %zu guest key(s) published through %s", n, d->hv->ops->name);
+		d->hv_keys_warned = 0;
+		s_intake_push(d);
+	}
+}
+
+static int
+s_intake_start(daemon_t *d)
+{
+	vs_intake_config_t ic;
+	char err[512];
+	int created = 0;
+
+	if (d->conf.intake_endpoint[0] == '\0')
+		return 0;
+	memset(&ic, 0, sizeof(ic));
+	if (vs_keyfile_ensure(d->conf.intake_key, ic.public_key, ic.secret_key, &created, err,
+	    sizeof(err)) < 0) {
+		vs_err("intake key: %s", err);
+		return -1;
+	}
+	if (created)
+		vs_notice("intake: made a new key pair in %s", d->conf.intake_key);
+	snprintf(ic.endpoint, sizeof(ic.endpoint), "%s", d->conf.intake_endpoint);
+	snprintf(ic.user, sizeof(ic.user), "%s", d->conf.intake_user);
+	ic.max_msgs = (uint32_t)d->conf.intake_max_msgs;
+	ic.max_bytes = (uint32_t)d->conf.intake_max_bytes;
+	ic.stats_ms = (uint32_t)(d->conf.intake_stats_ns / VS_NS_PER_MSEC);
+	ic.max_conns = (uint32_t)d->conf.intake_max_conns;
+	ic.log_level = d->debug ? VS_LOG_DEBUG : d->conf.log_level;
+	ic.use_syslog = d->conf.use_syslog;
+	memcpy(d->intake_pub, ic.public_key, sizeof(d->intake_pub));
+	d->intake = vs_intake_new(&ic, err, sizeof(err));
+	explicit_bzero(ic.secret_key, sizeof(ic.secret_key));
+	if (d->intake == NULL) {
+		vs_err("intake: %s", err);
+		return -1;
+	}
+	d->ctx.intake = d->intake;
+	s_intake_keys(d, 1);
+	d->next_keyscan = vs_mono_ns() + KEYSCAN_NS;
+	vs_notice("intake: guests connect to %s (server key %s)", d->conf.intake_endpoint,
+	    ic.public_key);
+	return 0;
+}
+
+static const char *
+s_intake_unit(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > 3 && !strcmp(name + n - 3, "_us"))
+		return "us";
+	if (!strncmp(name, "intake.", 7))
+		return strcmp(name, "intake.bytes") ? "count" : "bytes";
+	if (n > 6 && (!strcmp(name + n - 6, ".count") || !strcmp(name + n - 7, ".errors")))
+		return "count";
+	return "";
+}
+
+/* A record the parent re-checked (intake.c): stored as a metric of its domain. */
+static void
+s_intake_rec(void *arg, const char *domain, const vs_intake_rec_t *r)
+{
+	daemon_t *d = arg;
+	double v = r->value;
+
+	if (v > 9.0e18 || v < -9.0e18)
+		return;
+	if (vs_sampler_put(d->sampler, domain ? domain : "host", r->name, s_intake_unit(r->name),
+	    r->kind ? VS_KIND_COUNTER : VS_KIND_GAUGE, (int64_t)llround(v)) == -EALREADY)
+		d->intake_late++;
+}
+
 static int
 s_run(daemon_t *d, int *ready_fd)
 {
@@ -399,6 +614,19 @@ s_run(daemon_t *d, int *ready_fd)
 	d->ctx.history_ns = d->conf.history_ns;
 	d->ctx.started_ns = vs_now_ns();
 	gethostname(d->ctx.host_name, sizeof(d->ctx.host_name) - 1);
+	d->shaper = vs_shaper_new(d->shaping_dir, err, sizeof(err));
+	if (d->shaper == NULL)
+		vs_warn("shaping is not available: %s", err);
+	else {
+		/* rules of an earlier run are removed, not re-adopted: vscoped(8) */
+		rc = vs_shaper_cleanup(d->shaper);
+		if (rc > 0)
+			vs_notice("shaping: removed %d rules or IFBs left by an earlier run", rc);
+		else if (rc < 0)
+			vs_warn("shaping: cleaning up an earlier run: %s", strerror(-rc));
+		rc = 0;
+	}
+	d->ctx.shaper = d->shaper;
 	d->control = vs_control_new(d->zctx, d->conf.control, &d->ctx, err, sizeof(err));
 	if (d->control == NULL) {
 		vs_err("%s", err);
@@ -409,6 +637,9 @@ s_run(daemon_t *d, int *ready_fd)
 		vs_err("timerfd: %s", strerror(errno));
 		return 1;
 	}
+	/* before the hypervisor is opened, so the child could not inherit its handles anyway */
+	if (s_intake_start(d) < 0)
+		return 1;
 	d->hv_backoff = VS_NS_PER_SEC;
 	s_hv_connect(d);
 	d->next_relist = vs_mono_ns() + RELIST_NS;
@@ -418,8 +649,8 @@ s_run(daemon_t *d, int *ready_fd)
 	s_ready(ready_fd, 0);
 
 	while (!s_stop) {
-		zmq_pollitem_t items[4];
-		int n = 0, hv_fd = -1, timeout_ms = 1000, prc;
+		zmq_pollitem_t items[5];
+		int n = 0, hv_fd = -1, timeout_ms = 250, prc, in_at = -1;
 		int64_t now = vs_mono_ns();
 
 		items[n++] = (zmq_pollitem_t){ vs_control_socket(d->control), 0, ZMQ_POLLIN, 0 };
@@ -427,9 +658,15 @@ s_run(daemon_t *d, int *ready_fd)
 		items[n++] = (zmq_pollitem_t){ NULL, vs_sampler_links_fd(d->sampler), ZMQ_POLLIN, 0 };
 		if (d->hv_connected && (hv_fd = d->hv->ops->event_fd(d->hv)) >= 0)
 			items[n++] = (zmq_pollitem_t){ NULL, hv_fd, ZMQ_POLLIN, 0 };
+		if (d->intake && vs_intake_fd(d->intake) >= 0) {
+			in_at = n;
+			items[n++] = (zmq_pollitem_t){ NULL, vs_intake_fd(d->intake), ZMQ_POLLIN, 0 };
+		}
+		if (d->intake)
+			timeout_ms = 250;       /* reap and restart the child promptly */
 		if (!d->hv_connected) {
 			int64_t wait = (d->hv_retry_at - now) / VS_NS_PER_MSEC;
-			timeout_ms = wait < 0 ? 0 : wait < 1000 ? (int)wait : 1000;
+			timeout_ms = wait < 0 ? 0 : wait < timeout_ms ? (int)wait : timeout_ms;
 		}
 		prc = zmq_poll(items, n, timeout_ms);
 		if (prc < 0 && errno != EINTR) {
@@ -446,7 +683,17 @@ s_run(daemon_t *d, int *ready_fd)
 			s_tick(d);
 		if (prc > 0 && (items[2].revents & ZMQ_POLLIN))
 			vs_sampler_links_event(d->sampler);
-		if (prc > 0 && n > 3 && (items[3].revents & ZMQ_POLLIN)) {
+		if (prc > 0 && in_at >= 0 && (items[in_at].revents & ZMQ_POLLIN))
+			vs_intake_process(d->intake, s_intake_rec, d);
+		if (d->intake) {
+			vs_intake_poll(d->intake);
+			if (vs_mono_ns() >= d->next_keyscan) {
+				s_intake_keys(d, 0);
+				s_intake_guests(d);
+				d->next_keyscan = vs_mono_ns() + KEYSCAN_NS;
+			}
+		}
+		if (prc > 0 && hv_fd >= 0 && (items[3].revents & ZMQ_POLLIN)) {
 			if (d->hv->ops->dispatch(d->hv, s_hv_event, d) < 0)
 				s_hv_disconnect(d, vs_hv_error(d->hv));
 		}
@@ -462,10 +709,17 @@ s_run(daemon_t *d, int *ready_fd)
 				snprintf(why, sizeof(why), "listing domains failed: %s",
 				    vs_hv_error(d->hv));
 				s_hv_disconnect(d, why);
+			} else {
+				s_intake_guests(d);     /* a new guest learns the endpoint now */
 			}
 		}
 		if (!d->hv_connected && vs_mono_ns() >= d->hv_retry_at)
 			s_hv_connect(d);
+		if (d->shaper && vs_mono_ns() >= d->next_shape) {
+			vs_shaper_tick(d->shaper, d->hv_connected ? d->ctx.graph : NULL, d->sampler,
+			    vs_now_ns());
+			d->next_shape = vs_mono_ns() + SHAPE_TICK_NS;
+		}
 		if (prc > 0 && (items[0].revents & ZMQ_POLLIN))
 			vs_control_process(d->control);
 	}
@@ -476,7 +730,19 @@ s_run(daemon_t *d, int *ready_fd)
 static void
 s_cleanup(daemon_t *d)
 {
+	vs_intake_destroy(&d->intake);
+	d->ctx.intake = NULL;
+	free(d->dir_keys);
+	free(d->hv_keys);
 	vs_control_destroy(&d->control);
+	if (d->shaper) {
+		/* nobody renews the leases once we are gone: take the rules with us */
+		int n = vs_shaper_cleanup(d->shaper);
+
+		if (n > 0)
+			vs_notice("shaping: removed %d rules on exit", n);
+		vs_shaper_destroy(&d->shaper);
+	}
 	vs_sampler_destroy(&d->sampler);
 	vs_hv_destroy(&d->hv);
 	if (d->timer_fd >= 0)
@@ -502,11 +768,15 @@ main(int argc, char **argv)
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "stderr", no_argument, NULL, 'E' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "shaping-dir", required_argument, NULL, 'S' },
+		{ "cleanup-shaping", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "intake-child", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	daemon_t d;
+	int cleanup_shaping = 0;
 	int check = 0, foreground = 0, to_stderr = 0, debug = 0, opt, rc, ready_fd = -1;
 	char err[512];
 	struct sigaction sa;
@@ -526,6 +796,9 @@ main(int argc, char **argv)
 		case 'p': s_override(&d, "pidfile", optarg); break;
 		case 'E': to_stderr = 1; break;
 		case 'd': debug = 1; break;
+		case 'S': d.shaping_dir = optarg; break;
+		case 'C': cleanup_shaping = 1; break;
+		case 'I': return vs_intake_child_main(atoi(optarg));
 		case 'h': s_usage(stdout); return 0;
 		case 'V': printf("vscoped %s (backends: %s)\n", PACKAGE_VERSION, vs_hv_backends());
 			return 0;
@@ -536,6 +809,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "vscoped: unexpected argument '%s'\n", argv[optind]);
 		s_usage(stderr);
 		return 2;
+	}
+	if (cleanup_shaping) {
+		vs_shaper_t *sh = vs_shaper_new(d.shaping_dir, err, sizeof(err));
+
+		if (sh == NULL) {
+			fprintf(stderr, "vscoped: shaping: %s\n", err);
+			return 1;
+		}
+		rc = vs_shaper_cleanup(sh);
+		vs_shaper_destroy(&sh);
+		if (rc < 0) {
+			fprintf(stderr, "vscoped: --cleanup-shaping: %s\n", strerror(-rc));
+			return 1;
+		}
+		printf("vscoped: removed %d vscope-owned shaping rules or IFBs\n", rc);
+		return 0;
 	}
 	if (s_load_conf(&d, &d.conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vscoped: %s\n", err);

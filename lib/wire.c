@@ -73,6 +73,38 @@ vs_wire_request_validate(const Vsctl__Request *req, char *err, size_t errlen)
 		}
 		return 0;
 	}
+	case VSCTL__REQUEST__BODY_SHAPE: {
+		const Vsctl__ShapeReq *r = req->shape;
+
+		if (!s_name_ok(r->domain) || (r->vif[0] && (!s_name_ok(r->vif) ||
+		    strlen(r->vif) >= 16))) {
+			snprintf(err, errlen, "shape needs a domain (and a VIF name under 16 bytes)");
+			return -EINVAL;
+		}
+		if (r->rate_bps == 0 || r->ttl_ns <= 0 || r->burst_bytes == 0 ||
+		    r->direction < 1 || r->direction > 3 ||
+		    (r->ceil_bps != 0 && r->ceil_bps < r->rate_bps)) {
+			snprintf(err, errlen, "shape needs a rate, a burst and a TTL above 0, "
+			    "a direction 1..3 and a ceil not below the rate");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	case VSCTL__REQUEST__BODY_UNSHAPE:
+		if (!s_name_ok(req->unshape->domain) ||
+		    (req->unshape->vif[0] && !s_name_ok(req->unshape->vif))) {
+			snprintf(err, errlen, "unshape needs a domain");
+			return -EINVAL;
+		}
+		return 0;
+	case VSCTL__REQUEST__BODY_SHAPE_LIST:
+		return 0;
+	case VSCTL__REQUEST__BODY_GUEST_CONNS:
+		if (!s_name_ok(req->guest_conns->domain)) {
+			snprintf(err, errlen, "guest_conns needs a domain name");
+			return -EINVAL;
+		}
+		return 0;
 	default:
 		snprintf(err, errlen, "unknown or missing request type");
 		return -EOPNOTSUPP;

@@ -247,7 +247,7 @@ main(void)
 			{ "truncated", "\x08\x01\x52", 3, -EBADMSG },
 			{ "empty", "", 0, -EBADMSG },
 			{ "no body", "\x08\x01", 2, -EOPNOTSUPP },
-			{ "unknown type", "\x08\x01\xfa\x01\x00", 5, -EOPNOTSUPP },
+			{ "unknown type", "\x08\x01\x9a\x06\x00", 5, -EOPNOTSUPP },
 			{ "version 7", "\x08\x07\x52\x00", 4, -EPROTO },
 		};
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

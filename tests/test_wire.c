@@ -84,7 +84,7 @@ main(void)
 
 	/* an unknown field number (a newer client's request type) is an unknown request */
 	{
-		uint8_t unk[] = { 0x08, 0x01, 0xfa, 0x01, 0x00 };   /* version=1, field 31 empty */
+		uint8_t unk[] = { 0x08, 0x01, 0x9a, 0x06, 0x00 };   /* version=1, field 99 empty */
 		rc = decode(unk, sizeof(unk), err);
 		tap_ok(rc == -EOPNOTSUPP, "unknown request type refused (%s)", err);
 	}

@@ -30,6 +30,8 @@ struct s_dom {
 	double vcpus;
 	unsigned nets;
 	double nettx_kbps, netrx_kbps;
+	double p99_us;                  /* the agent's first probe (by name): latest p99 */
+	const char *probe;              /* borrowed; NULL when the agent reports none */
 };
 
 struct s_snap {
@@ -129,13 +131,28 @@ s_dom_fill(struct s_dom *o, const Vsctl__Domain *d, const vs_rindex_t *ix, bool 
 	}
 	o->nettx_kbps = d->n_vifs == 0 ? 0 : any ? tx * 8 / 1000 : NAN;
 	o->netrx_kbps = d->n_vifs == 0 ? 0 : any ? rx * 8 / 1000 : NAN;
+	/* the guest agent's latency: p99 of the probe whose name sorts first */
+	o->p99_us = NAN;
+	o->probe = NULL;
+	for (size_t i = 0; i < ix->n; i++) {
+		const char *m = vs_str(ix->v[i]->metric);
+		size_t ml = strlen(m);
+
+		if (strcmp(vs_str(ix->v[i]->entity), n) || strncmp(m, "app.latency.", 12) ||
+		    ml < 12 + 1 + 7 || strcmp(m + ml - 7, ".p99_us"))
+			continue;
+		if (o->probe == NULL || strcmp(m, o->probe) < 0) {
+			o->probe = m;
+			o->p99_us = ix->v[i]->value;
+		}
+	}
 }
 
 static int
 s_fetch(struct s_top *t, struct s_snap *s, char *err, size_t errlen)
 {
 	static char *metrics[] = { "cpu.time", "mem.current", "vcpus", "net.rx.bytes",
-		"net.tx.bytes", "cpu.all.*", "mem.total", "mem.available" };
+		"net.tx.bytes", "cpu.all.*", "mem.total", "mem.available", "app.latency.*" };
 	Vsctl__Request req = VSCTL__REQUEST__INIT;
 	Vsctl__ListReq lreq = VSCTL__LIST_REQ__INIT;
 	Vsctl__ReadReq rreq = VSCTL__READ_REQ__INIT;
@@ -323,9 +340,9 @@ s_line_host(const struct s_snap *s, char *buf, size_t len)
 static void
 s_line_columns(int wn, char *buf, size_t len)
 {
-	snprintf(buf, len, "%-*s %6s %10s %6s %10s %6s %5s %4s %13s %13s", wn, "NAME", "STATE",
-	    "CPU(sec)", "CPU(%)", "MEM(k)", "MEM(%)", "VCPUS", "NETS", "NETTX(kbit/s)",
-	    "NETRX(kbit/s)");
+	snprintf(buf, len, "%-*s %6s %10s %6s %10s %6s %5s %4s %13s %13s %10s", wn, "NAME",
+	    "STATE", "CPU(sec)", "CPU(%)", "MEM(k)", "MEM(%)", "VCPUS", "NETS", "NETTX(kbit/s)",
+	    "NETRX(kbit/s)", "P99(us)");
 }
 
 static void
@@ -334,7 +351,7 @@ s_line_dom(const struct s_dom *d, int wn, char *buf, size_t len)
 	char state[7], b[8][32];
 
 	vs_state_field(d->state, state);
-	snprintf(buf, len, "%-*s %6s %10s %6s %10s %6s %5s %4u %13s %13s", wn, d->name, state,
+	snprintf(buf, len, "%-*s %6s %10s %6s %10s %6s %5s %4u %13s %13s %10s", wn, d->name, state,
 	    s_num(b[0], sizeof(b[0]), isnan(d->cpu_s) ? NAN : (double)(int64_t)d->cpu_s, 0),
 	    s_num(b[1], sizeof(b[1]), d->cpu_pct, 1),
 	    s_num(b[2], sizeof(b[2]), d->mem_kib, 0),
@@ -342,7 +359,8 @@ s_line_dom(const struct s_dom *d, int wn, char *buf, size_t len)
 	    s_num(b[4], sizeof(b[4]), d->vcpus, 0),
 	    d->nets,
 	    s_num(b[5], sizeof(b[5]), d->nettx_kbps, 1),
-	    s_num(b[6], sizeof(b[6]), d->netrx_kbps, 1));
+	    s_num(b[6], sizeof(b[6]), d->netrx_kbps, 1),
+	    s_num(b[7], sizeof(b[7]), d->p99_us, 0));
 }
 
 static int
@@ -390,6 +408,10 @@ s_print_json(const struct s_snap *s)
 		json_object_object_add(o, "nets", json_object_new_int64(d->nets));
 		json_object_object_add(o, "nettx_kbps", vs_json_double(d->nettx_kbps));
 		json_object_object_add(o, "netrx_kbps", vs_json_double(d->netrx_kbps));
+		json_object_object_add(o, "latency_p99_us", vs_json_double(d->p99_us));
+		json_object_object_add(o, "latency_probe", d->probe ?
+		    json_object_new_string_len(d->probe + 12, (int)strlen(d->probe) - 12 - 7) :
+		    NULL);
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "domains", arr);

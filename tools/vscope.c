@@ -48,6 +48,61 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "  -n, --iterations N      stop after N updates (default: run until quit)\n"
 	  "  -b, --batch             plain text to stdout, one block per update\n"
 	  "      --sort KEY          order domains by name, cpu, mem or net (default name)\n" },
+	{ "metrics", vs_cmd_metrics,
+	  "[options] DOMAIN [METRIC|PREFIX*...]",
+	  "Show a domain's metrics: what its agent reported (app.latency.*, jvm.*, statsd.*),\n"
+	  "the intake's counters for it (intake.*) and Dom0's own (cpu.*, net.*, ...)",
+	  "  -w, --window SECS       rates over the last SECS seconds (default 1)\n" },
+	{ "conns", vs_cmd_conns,
+	  "[options] [DOMAIN]",
+	  "Show a guest's TCP connections as its agent last reported them (local, remote,\n"
+	  "state, RTT, bytes); without DOMAIN, Dom0's own",
+	  NULL },
+	{ "keygen", vs_cmd_keygen,
+	  "[-o FILE]",
+	  "Make a CURVE key pair (Z85): to FILE (mode 0600, printing the public key), or stdout",
+	  "  -o, --output FILE       write the pair to FILE, which must not exist\n" },
+	{ "agent-key", vs_cmd_agent_key,
+	  "[-D DIR] add DOMAIN KEYFILE|Z85 | list | remove DOMAIN",
+	  "Bind a guest agent's public key to its domain in vscoped's key directory",
+	  "  -D, --dir DIR           key directory (default $VSCOPE_AGENT_KEYS, else\n"
+	  "                          " SYSCONFDIR "/vscope/agent-keys)\n" },
+	{ "mscope", vs_cmd_mscope,
+	  "ingest|formats|logformat|tables|select [options] [FILE...|TABLE]",
+	  "milliScope transformer: load monitor and server logs into the warehouse",
+	  "  ingest FILE...          load files (format detected, or --format)\n"
+	  "  formats                 list the parser specs\n"
+	  "  logformat STRING        print the spec derived from an Apache LogFormat\n"
+	  "  tables [PREFIX]         the warehouse's data tables (name, kind)\n"
+	  "  select TABLE            its rows as CSV (--json: objects), by time_ns\n"
+	  "      --from T, --to T    window from <= time_ns < to (ns or ISO time, UTC)\n"
+	  "      --columns A,B       these columns (default: all)\n"
+	  "  -w, --warehouse URL     sqlite:PATH, PATH or postgresql://... (default\n"
+	  "                          $VSCOPE_WAREHOUSE, else ./mscope.db)\n"
+	  "      --run NAME          the run the files belong to (default \"default\")\n"
+	  "      --format KIND       the spec to use (see 'vscope mscope formats')\n"
+	  "      --logformat STRING  an Apache LogFormat string or nickname (common, combined)\n"
+	  "      --httpd-conf FILE   read the LogFormat from an httpd config (--nickname NICK)\n"
+	  "      --date YYYY-MM-DD   the date for logs that carry none (collectl -oT)\n"
+	  "      --zone ZONE         the logs' zone when they carry none (UTC, +HHMM, local)\n"
+	  "      --host NAME         the host when the log names none\n"
+	  "      --strict            a line that does not parse is an error, not a skip\n"
+	  "      --specs DIR         spec directory (default $VSCOPE_MSCOPE_SPECS, else the\n"
+	  "                          installed one)\n" },
+	{ "shape", vs_cmd_shape,
+	  "[options] DOMAIN --rate RATE | --list",
+	  "Shape a domain's traffic in Dom0 (tc: IFB + htb), with a lease; --list shows rules",
+	  "      --rate RATE         e.g. 10mbit (bit kbit mbit gbit, bps kbps mbps gbps)\n"
+	  "      --ceil RATE         borrow up to RATE (default: the rate)\n"
+	  "      --burst SIZE        bucket size, e.g. 32k (default 32k)\n"
+	  "      --ttl DURATION      lease, e.g. 90s, 10m, 2h (default 10m); shape again to renew\n"
+	  "      --direction DIR     from-vm (default), to-vm or both\n"
+	  "      --vif VIF           only this VIF of the domain (default: all of them)\n"
+	  "      --list              the rules in force, leases left and tc statistics\n" },
+	{ "unshape", vs_cmd_unshape,
+	  "[options] DOMAIN",
+	  "Remove a domain's shaping (every trace of it in tc)",
+	  "      --vif VIF           only this VIF's rule\n" },
 	{ "help", s_cmd_help,
 	  "[COMMAND]",
 	  "Show the commands, or one command's options",
@@ -82,7 +137,8 @@ s_main_help(FILE *f)
 	    "\n"
 	    "Commands:\n", VS_CTL_DEFAULT_ENDPOINT);
 	for (size_t i = 0; i < S_NCMDS; i++)
-		fprintf(f, "  %-8s %s\n", s_cmdtable[i].name, s_cmdtable[i].help);
+		fprintf(f, "  %-9s %.*s\n", s_cmdtable[i].name,
+		    (int)strcspn(s_cmdtable[i].help, "\n"), s_cmdtable[i].help);
 	fprintf(f, "\n'vscope help COMMAND' shows a command's options.\n");
 }
 

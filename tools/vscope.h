@@ -42,6 +42,13 @@ struct vs_cmd_spec {
 int vs_cmd_list(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_vifs(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_top(vs_globals_t *g, int argc, char **argv);
+int vs_cmd_metrics(vs_globals_t *g, int argc, char **argv);       /* cmd_agent.c */
+int vs_cmd_keygen(vs_globals_t *g, int argc, char **argv);
+int vs_cmd_agent_key(vs_globals_t *g, int argc, char **argv);
+int vs_cmd_mscope(vs_globals_t *g, int argc, char **argv);
+int vs_cmd_shape(vs_globals_t *g, int argc, char **argv);
+int vs_cmd_unshape(vs_globals_t *g, int argc, char **argv);
+int vs_cmd_conns(vs_globals_t *g, int argc, char **argv);         /* cmd_conns.c */
 
 /* ---- shared helpers (vscope.c) ---- */
 

@@ -692,6 +692,55 @@ s_close(vs_hv_t *hv)
 	hv->priv = NULL;
 }
 
+/* Writes path = value unless it already holds exactly that (no needless xenstore traffic or
+ * watch events in the guest). */
+static int
+s_xs_ensure(s_xen_t *x, const char *path, const char *value)
+{
+	char cur[300];
+
+	if (s_xs_read(x, path, cur, sizeof(cur)) == 0 && !strcmp(cur, value))
+		return 0;
+	if (!xs_write(x->xsh, XBT_NULL, path, value, (unsigned)strlen(value)))
+		return s_errno(EIO);
+	return 0;
+}
+
+static int
+s_guest_exchange(vs_hv_t *hv, uint32_t domid, const char *endpoint, const char *server_key,
+    char *key_r, size_t key_len)
+{
+	s_xen_t *x = hv->priv;
+	char path[128], val[128];
+	size_t n;
+	int rc;
+
+	if (x == NULL || domid == 0 || key_len < 41)
+		return -EINVAL;
+	/* nodes made under the guest's data/ inherit its permissions: the guest can read them */
+	snprintf(path, sizeof(path), "/local/domain/%u/data/vscope/endpoint", domid);
+	if ((rc = s_xs_ensure(x, path, endpoint)) < 0)
+		return rc;
+	snprintf(path, sizeof(path), "/local/domain/%u/data/vscope/serverkey", domid);
+	if ((rc = s_xs_ensure(x, path, server_key)) < 0)
+		return rc;
+	snprintf(path, sizeof(path), "/local/domain/%u/data/vscope/agent-key", domid);
+	if ((rc = s_xs_read(x, path, val, sizeof(val))) < 0)
+		return rc;
+	/* written by the guest: untrusted; exactly 40 Z85 characters or nothing */
+	n = strlen(val);
+	while (n > 0 && (val[n - 1] == '\n' || val[n - 1] == ' '))
+		val[--n] = '\0';
+	if (n != 40)
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    ".-:+=^!/*?&<>()[]{}@%$#", val[i]))
+			return -ENOENT;
+	memcpy(key_r, val, n + 1);
+	return 0;
+}
+
 const struct vs_hv_ops vs_hv_xen_ops = {
 	.name = "xen",
 	.open = s_open,
@@ -700,4 +749,5 @@ const struct vs_hv_ops vs_hv_xen_ops = {
 	.event_fd = s_event_fd,
 	.dispatch = s_dispatch,
 	.close = s_close,
+	.guest_exchange = s_guest_exchange,
 };

@@ -7,9 +7,12 @@
 #   OUT_DIR/vmlinux    the Dom0 kernel: the ELF inside /boot/vmlinuz-KVER (saves ~2.7 s a boot);
 #                      vmlinuz itself when it cannot be extracted
 #   OUT_DIR/dom0.cpio  the Dom0 initramfs (uncompressed newc): busybox, the Xen tools and
-#                      daemons, the hotplug scripts, the kernel modules in load order, SRC_DIR/
-#                      dom0-init as /init, and the DomU's kernel and initramfs under /domu
-# Nothing of the project is in these: run.sh appends the binaries under test per run.
+#                      daemons, the hotplug scripts, tc, the kernel modules in load order,
+#                      SRC_DIR/dom0-init as /init, the DomU's kernel under /domu, and the
+#                      traffic-control modules the shaping checks load under /modules/tc
+#   OUT_DIR/domu.cpio  the DomU's initramfs (uncompressed): busybox, xen-netfront, domu-init
+# Nothing of the project is in these: run.sh appends the binaries under test per run (to the
+# DomU's initramfs too: vscope-agent and its libraries, a second cpio in the same gzip).
 # Writes into a temporary directory and moves the results into OUT_DIR at the end.
 set -eu
 LC_ALL=C
@@ -24,6 +27,9 @@ moddir=/lib/modules/$kver
 dom0_modules="xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-netback xen-blkback \
 llc stp bridge"
 domu_modules="xen-netfront"
+# Loaded by dom0-test.sh (a check of their own), not by /init: what vscope shape needs (IFB,
+# ingress qdisc, mirred redirect, u32 filter, htb); none of them depends on another module.
+tc_modules="ifb sch_ingress act_mirred cls_u32 sch_htb"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vscope-xenimg.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -77,12 +83,13 @@ mkcpio() { (cd "$1" && find . | sort | cpio -o -H newc -R 0:0 --quiet); }
 
 # ---- the DomU initramfs: busybox, xen-netfront, /init ---------------------------------------
 root=$tmp/domu
-mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/modules"
+mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/modules" "$root/tmp" \
+	"$root/run" "$root/etc/vscope"
 cp /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 for m in $domu_modules; do copy_module "$m" "$root/modules/$m.ko"; done
 install -m 755 "$src/domu-init" "$root/init"
-mkcpio "$root" | gzip -9 >"$tmp/domu-initrd.gz"
+mkcpio "$root" >"$tmp/domu.cpio"
 
 # ---- the Dom0 initramfs ----------------------------------------------------------------------
 root=$tmp/dom0
@@ -105,7 +112,8 @@ for t in xenstore xenstore-read xenstore-write xenstore-ls xenstore-list xenstor
 done
 # the real tools the hotplug scripts need (busybox's differ); brctl is optional:
 # without it vif-bridge uses `ip link set master`
-for t in bash ip flock stat brctl; do
+# tc: for the checks to read back what vscope shape made (vscope itself uses libnl only)
+for t in bash ip flock stat brctl tc; do
 	p=$(command -v "$t" 2>/dev/null) || continue
 	copy_bin "$p" "/bin/$t"
 done
@@ -130,12 +138,13 @@ for m in $dom0_modules; do
 	copy_module "$m" "$root/modules/$i-$m.ko"
 	i=$((i + 1))
 done
+mkdir -p "$root/modules/tc"
+for m in $tc_modules; do copy_module "$m" "$root/modules/tc/$m.ko"; done
 cp -L "$vmlinuz" "$root/domu/vmlinuz"
-cp "$tmp/domu-initrd.gz" "$root/domu/initrd.gz"
 install -m 755 "$src/dom0-init" "$root/init"
 mkcpio "$root" >"$tmp/dom0.cpio"
 
 mkdir -p "$out"
-for f in xen.elf vmlinux dom0.cpio; do
+for f in xen.elf vmlinux domu.cpio dom0.cpio; do
 	mv -f "$tmp/$f" "$out/$f"
 done

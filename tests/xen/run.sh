@@ -7,7 +7,9 @@
 # The hypervisor, the Dom0 kernel and the Dom0 initramfs (with the DomU's kernel and
 # initramfs inside) are built by mkimages.sh into $top_builddir/tests/xen/cache/ and rebuilt
 # when their inputs change.  Each run appends a small cpio: the vscoped, vscope and hvprobe
-# binaries built on this host with their libraries, dom0-test.sh and domu.cfg.  QEMU's serial
+# binaries built on this host with their libraries, dom0-test.sh, domu.cfg, and the DomU's
+# initramfs (cache/domu.cpio with a second cpio appended, gzip'ed: guest-agent/vscope-agent, its
+# libraries and tests/xen/agent.conf).  QEMU's serial
 # console goes to $top_builddir/tests/xen/console.log; the Dom0 prints "VSCOPE-TAP: <line>"
 # there and this script passes those lines on.
 #
@@ -65,6 +67,8 @@ command -v cpio >/dev/null 2>&1 || missing="$missing cpio"
 command -v xz >/dev/null 2>&1 || missing="$missing xz-utils"
 command -v bash >/dev/null 2>&1 || missing="$missing bash"
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+command -v tc >/dev/null 2>&1 || missing="$missing iproute2"
+command -v gzip >/dev/null 2>&1 || missing="$missing gzip"
 [ -z "$missing" ] || skip "missing:$missing"
 grep -q '^#define HAVE_XEN 1' "$top_builddir/config.h" 2>/dev/null ||
 	skip "the xen backend is not compiled in (configure found no libxen-dev)"
@@ -85,13 +89,14 @@ stamp=$(
 	cat "$src/mkimages.sh" "$src/dom0-init" "$src/domu-init"
 	echo "$kver"
 	for f in /boot/xen-4.17-amd64.gz "/boot/vmlinuz-$kver" $xenbin/xl $xenbin/xenstored \
-		/usr/bin/xenstore /bin/busybox "$(command -v bash)" "$(command -v ip)"; do
+		/usr/bin/xenstore /bin/busybox "$(command -v bash)" "$(command -v ip)" \
+		"$(command -v tc)"; do
 		stat -L -c '%n %s %Y' "$f" 2>/dev/null
 	done
 )
 stamp=$(printf '%s\n' "$stamp" | cksum)
 build_images() {
-	if [ -s "$cache/dom0.cpio" ] && [ "$(cat "$cache/inputs" 2>/dev/null)" = "$stamp" ]; then
+	if [ -s "$cache/dom0.cpio" ] && [ -s "$cache/domu.cpio" ] && [ "$(cat "$cache/inputs" 2>/dev/null)" = "$stamp" ]; then
 		return 0
 	fi
 	rm -f "$cache/inputs"
@@ -167,6 +172,28 @@ for l in $(sort -u "$tmp/libs"); do
 	mkdir -p "$run$(dirname "$l")"
 	cp -L "$l" "$run$l"
 done
+
+# the DomU's part: vscope-agent, its libraries (ldd), its configuration; appended to the cached
+# DomU initramfs as a second cpio; one gzip stream over both (Linux unpacks concatenated
+# archives in order; two concatenated gzip streams were not unpacked past the first)
+domu=$tmp/domu
+mkdir -p "$domu/agent" "$domu/etc/vscope"
+agent=$top_builddir/guest-agent/vscope-agent
+if [ -x "$agent" ]; then
+	cp -L "$agent" "$domu/agent/vscope-agent"
+	for l in $(ldd "$agent" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$domu$(dirname "$l")"
+		cp -L "$l" "$domu$l"
+	done
+	cp "$src/agent.conf" "$domu/etc/vscope/agent.conf"
+	nm -D "$agent" 2>/dev/null | grep -q ' xs_open$' ||
+		echo "# $agent is built without libxenstore: the agent checks will fail"
+else
+	echo "# $agent not built: the agent checks will fail"
+fi
+(cd "$domu" && find . | sort | cpio -o -H newc -R 0:0 --quiet) >"$tmp/domu.cpio" ||
+	bail "cpio of the DomU's agent"
+cat "$cache/domu.cpio" "$tmp/domu.cpio" | gzip -1 >"$run/test/domu-initrd.gz"
 install -m 755 "$src/dom0-test.sh" "$run/test/dom0-test.sh"
 cp "$src/domu.cfg" "$run/test/domu.cfg"
 (cd "$run" && find . | sort | cpio -o -H newc -R 0:0 --quiet) >"$tmp/run.cpio" ||

@@ -1,0 +1,186 @@
+/*
+ * The guest intake (privilege-separated, after OpenBGPD's session engine). vscoped forks
+ * and re-executes itself as the intake child ("vscoped --intake-child"): it keeps only a
+ * SOCK_SEQPACKET socketpair to the parent, drops to an unprivileged user, binds the
+ * guest-facing ZeroMQ ROUTER with CURVE, runs the ZAP handler that admits only known guest
+ * keys, decodes and validates every guest message (lib/agent.proto) with per-domain quotas,
+ * and hands the parent nothing but fixed-size records, which the parent checks again.
+ *
+ * Parent -> child: one vs_intake_cfgmsg_t, then key tables (BEGIN, ENTRY..., END).
+ * Child -> parent: datagrams of whole vs_intake_rec_t (1..VS_INTAKE_BATCH).
+ */
+#ifndef VS_INTAKE_H
+#define VS_INTAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "agentkeys.h"
+#include "agentwire.h"
+
+#define VS_INTAKE_NAME_LEN   96         /* metric name buffer, NUL included */
+#define VS_INTAKE_BATCH      128        /* records per datagram (17 KiB) */
+#define VS_REC_HOST          UINT32_MAX /* dom of a record about no domain (unknown keys) */
+#define VS_INTAKE_DEFAULT_USER "vscope-intake"
+#define VS_INTAKE_IO_THREADS 2          /* the child's ZeroMQ I/O threads: CURVE on both cores */
+#define VS_INTAKE_RCVHWM     1000       /* per guest connection, messages: with ZMQ_MAXMSGSIZE the
+                                         * bound on what one guest can queue in the child */
+
+typedef enum {
+	VS_DROP_NONE = 0,
+	VS_DROP_OVERSIZE,               /* frame over VS_AGENT_MAX_MSG */
+	VS_DROP_MALFORMED,              /* does not decode, or a field fails validation */
+	VS_DROP_UNKNOWN_TYPE,           /* decodes, but no body this intake knows */
+	VS_DROP_QUOTA,                  /* over the domain's messages/s or bytes/s */
+	VS_DROP_UNKNOWN_KEY,            /* ZAP refused the key, or its binding was removed */
+	VS_DROP_BUSY,                   /* the parent did not keep up: records lost */
+	VS_DROP_N
+} vs_intake_drop_t;
+
+/* "oversize", "malformed", "unknown_type", "quota", "unknown_key", "busy" */
+const char *vs_intake_drop_name(vs_intake_drop_t d);
+
+typedef enum {
+	VS_REC_METRIC = 1,              /* a guest's value (name never starts with "intake.") */
+	VS_REC_STAT = 2,                /* the intake's own counters ("intake.*") */
+	VS_REC_ERROR = 3,               /* the child cannot run; name holds why; it exits */
+	VS_REC_READY = 4,               /* the child is bound and unprivileged; value = its uid */
+	/* A guest's connection table: BEGIN (value = entries that follow, kind = the guest's
+	 * truncated flag, pad = the entries in its message), that many CONN, END (value =
+	 * the same count). The records of one table are consecutive. */
+	VS_REC_CONNS_BEGIN = 5,
+	VS_REC_CONN = 6,
+	VS_REC_CONNS_END = 7,
+} vs_intake_rec_type_t;
+
+#define VS_INTAKE_DEFAULT_MAX_CONNS 256 /* entries kept per domain */
+
+typedef struct vs_intake_conn {
+	uint8_t family;                 /* 4 or 6 */
+	uint8_t state;                  /* 1..12, the kernel's TCP states */
+	uint16_t local_port, remote_port;
+	uint8_t local_addr[16], remote_addr[16];        /* network order; 4 bytes used for v4 */
+	uint32_t rtt_us;
+	uint64_t bytes_acked, bytes_received;
+} vs_intake_conn_t;
+
+typedef struct vs_intake_rec {
+	uint32_t type;                  /* vs_intake_rec_type_t */
+	uint32_t dom;                   /* index in the parent's key table, or VS_REC_HOST */
+	union {
+		char name[VS_INTAKE_NAME_LEN];  /* NUL-terminated, [A-Za-z0-9_.:-] (ERROR: text) */
+		vs_intake_conn_t conn;  /* VS_REC_CONN */
+	};
+	double value;
+	uint32_t kind;                  /* 0 gauge, 1 counter */
+	uint32_t pad;
+	int64_t ts_ns;                  /* guest clock, informative */
+} vs_intake_rec_t;
+
+/* ---- decoding and validation (intake_wire.c; transport-free, for tests and fuzzing) --- */
+
+typedef struct vs_intake_msginfo {
+	int body;                       /* 10 hello, 11 report, 12 conns, 0 none */
+	uint64_t seq;
+	uint32_t report_interval_ms;    /* from a Hello */
+	size_t n_records;
+} vs_intake_msginfo_t;
+
+typedef int (*vs_intake_emit_fn)(void *arg, const vs_intake_rec_t *rec);
+
+/* Checks the frame's size, decodes it, validates every field and only then calls emit for
+ * each record the message yields (dom is copied into them). Returns VS_DROP_NONE or the
+ * reason it was dropped, with a message in err; emit is never called for a dropped one. */
+vs_intake_drop_t vs_intake_decode(const void *buf, size_t len, uint32_t dom,
+    vs_intake_emit_fn emit, void *arg, vs_intake_msginfo_t *info_r, char *err, size_t errlen);
+
+/* The parent's second look at a record from the child: 0, or -EINVAL with why. */
+int vs_intake_rec_check(const vs_intake_rec_t *rec, char *err, size_t errlen);
+
+/* [A-Za-z0-9_.:-], 1..max bytes. */
+int vs_intake_name_ok(const char *s, size_t max);
+
+/* ---- per-domain quota: a token bucket (intake_quota.c) ---------------------------- */
+
+typedef struct vs_bucket {
+	double tokens, rate, burst;
+	int64_t last_ns;
+} vs_bucket_t;
+
+/* rate per second; burst is the most that can be taken at once (at least rate / 10). */
+void vs_bucket_init(vs_bucket_t *b, double rate, double burst, int64_t now_ns);
+/* 1 and takes cost when there are enough tokens, else 0 and takes nothing. */
+int vs_bucket_take(vs_bucket_t *b, double cost, int64_t now_ns);
+
+/* ---- the child (intake.c) ----------------------------------------------------------- */
+
+typedef struct vs_intake_cfgmsg {
+	uint32_t magic;                 /* VS_INTAKE_MAGIC */
+	char endpoint[256];
+	char public_key[VS_Z85_KEY_LEN + 1];
+	char secret_key[VS_Z85_KEY_LEN + 1];
+	char user[64];
+	uint32_t max_msgs;              /* per domain per second */
+	uint32_t max_bytes;
+	uint32_t stats_ms;              /* how often the child reports its counters */
+	uint32_t max_conns;             /* connection entries forwarded per table */
+	int32_t log_level;
+	int32_t use_syslog;
+} vs_intake_cfgmsg_t;
+#define VS_INTAKE_MAGIC 0x76736931u
+
+/* Runs the child on fd (the socketpair); returns its exit status. */
+int vs_intake_child_main(int fd);
+
+/* ---- the parent's handle (intake.c) ------------------------------------------------ */
+
+typedef struct vs_intake_config {
+	const char *exe;                /* program to run as the child; NULL = /proc/self/exe */
+	char endpoint[256];
+	char public_key[VS_Z85_KEY_LEN + 1];
+	char secret_key[VS_Z85_KEY_LEN + 1];
+	char user[64];
+	uint32_t max_msgs, max_bytes, stats_ms;
+	uint32_t max_conns;             /* entries kept per domain; 0 = the default */
+	int log_level, use_syslog;
+} vs_intake_config_t;
+
+/* A domain's latest connection table, as vs_intake_conns returns it (borrowed: valid until
+ * the next vs_intake_process). */
+typedef struct vs_intake_conns {
+	const vs_intake_conn_t *conns;
+	size_t n;
+	uint32_t guest_total;           /* entries in the guest's message */
+	int guest_truncated;
+	uint32_t dropped;               /* over the cap, not kept */
+	uint32_t cap;
+	int64_t time_ns, guest_time_ns;
+	uint64_t tables;
+} vs_intake_conns_t;
+
+typedef struct vs_intake vs_intake_t;
+
+/* Called by vs_intake_process for every record that passed the parent's checks; domain is
+ * the bound domain's name, or NULL for VS_REC_HOST. */
+typedef void (*vs_intake_rec_fn)(void *arg, const char *domain, const vs_intake_rec_t *rec);
+
+vs_intake_t *vs_intake_new(const vs_intake_config_t *cfg, char *err, size_t errlen);
+void vs_intake_destroy(vs_intake_t **self_p);
+/* Replaces the key table (copied) and sends it to the child. Domains keep their index. */
+int vs_intake_set_keys(vs_intake_t *self, const vs_agentkey_t *keys, size_t n);
+/* The socketpair to poll for readability; -1 while no child runs. */
+int vs_intake_fd(const vs_intake_t *self);
+/* Reads what the child sent, without blocking (bounded per call). */
+void vs_intake_process(vs_intake_t *self, vs_intake_rec_fn fn, void *arg);
+/* Reaps and restarts the child with backoff, resends a table that did not fit. Call often. */
+void vs_intake_poll(vs_intake_t *self);
+pid_t vs_intake_pid(const vs_intake_t *self);
+uint64_t vs_intake_restarts(const vs_intake_t *self);
+uint64_t vs_intake_bad_records(const vs_intake_t *self);
+/* The latest connection table of domain: 0, or -ENOENT when none came from it. */
+int vs_intake_conns(const vs_intake_t *self, const char *domain, vs_intake_conns_t *out);
+/* Formats a connection's address and port: "10.0.0.1:80", "[::1]:80". */
+void vs_intake_conn_addr(const vs_intake_conn_t *c, int remote, char *buf, size_t len);
+
+#endif
