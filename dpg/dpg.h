@@ -173,7 +173,8 @@ int vs_dpg_entropy_window(const double *x, size_t rows, size_t cols, unsigned bi
  * ratios, then c x cols unit component vectors (row-major, sign: largest entry positive).
  * Needs rows >= 2. */
 
-/* Built-in functions, borrowed; NULL (and -ENOENT from _lookup_name) when unknown. */
+/* Built-in functions, then those of loaded plugins (vs_dpg_plugin_load), borrowed; NULL
+ * when unknown. vs_dpg_fn_list: the built-ins; vs_dpg_plugin_list: the plugins'. */
 const vs_dpg_fn_t *vs_dpg_fn_lookup(uint32_t id);
 const vs_dpg_fn_t *vs_dpg_fn_lookup_name(const char *name);    /* case-insensitive */
 size_t vs_dpg_fn_list(const vs_dpg_fn_t *const **fns_r);
@@ -203,9 +204,17 @@ typedef struct vs_dpg_plugin vs_dpg_plugin_t;
  * not writable by group or others. The checked file is the one loaded (dlopen through
  * /proc/self/fd). Returns 0, -EPERM (ownership or mode), -ELOOP (a symlink), -ENOENT,
  * -ENOEXEC (not loadable, no VS_DPG_PLUGIN_SYMBOL, a bad table), -EPROTO (ABI version),
- * -EEXIST (a name or id clash with a built-in), -EINVAL (bad arguments), -ENOMEM. */
+ * -EEXIST (a name or id clash with a built-in or a loaded plugin), -ENOSPC (over
+ * VS_DPG_PLUGIN_MAXLOADED functions loaded), -EINVAL (bad arguments), -ENOMEM. */
 int vs_dpg_plugin_load(const char *dir, const char *file, vs_dpg_plugin_t **plugin_r,
 		char *why, size_t why_len);
+/* A loaded plugin's functions join the function library (vs_dpg_fn_lookup and _name find
+ * them) until vs_dpg_plugin_destroy, which takes them out and dlcloses; a function whose id
+ * or name a loaded plugin already has is refused (-EEXIST). Up to VS_DPG_PLUGIN_MAXLOADED
+ * functions; the library is not thread-safe (one event loop uses it).
+ * vs_dpg_plugin_list: every loaded plugin function, borrowed until the next load/destroy. */
+#define VS_DPG_PLUGIN_MAXLOADED 256u
+size_t vs_dpg_plugin_list(const vs_dpg_fn_t *const **fns_r);
 /* The plugin's functions, borrowed until vs_dpg_plugin_destroy (which dlcloses). */
 size_t vs_dpg_plugin_fns(const vs_dpg_plugin_t *plugin, const vs_dpg_fn_t *const **fns_r);
 const vs_dpg_fn_t *vs_dpg_plugin_lookup_name(const vs_dpg_plugin_t *plugin, const char *name);

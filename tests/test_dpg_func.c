@@ -494,9 +494,24 @@ t_plugins(void)
 		       "P95 of 1..200 is 190, of 0..-199 is -10 (%g, %g)", rc ? 0 : out[0],
 		       rc ? 0 : out[1]);
 		free(out);
+		{
+			const vs_dpg_fn_t *const *all;
+			vs_dpg_plugin_t *again = NULL;
+
+			tap_ok(fn && vs_dpg_fn_lookup_name("P95") == fn &&
+			       vs_dpg_fn_lookup(fn->id) == fn && vs_dpg_plugin_list(&all) == 1 &&
+			       all[0] == fn, "loaded, P95 is in the function library");
+			rc = vs_dpg_plugin_load(dir, "p95.so", &again, s_why, sizeof(s_why));
+			tap_diag("  again: %d %s", rc, s_why);
+			tap_ok(rc == -EEXIST && !again && strstr(s_why, "already loaded"),
+			       "loading P95 a second time is refused: already loaded");
+		}
 		vs_dpg_plugin_destroy(&pl);
 		vs_dpg_plugin_destroy(&pl);
 		tap_ok(!pl, "destroy twice is safe");
+		tap_ok(vs_dpg_fn_lookup_name("P95") == NULL &&
+		       vs_dpg_fn_lookup(VS_DPG_FN_PLUGIN_MIN + 95) == NULL &&
+		       vs_dpg_plugin_list(&fns) == 0, "destroyed, P95 has left the library");
 	}
 
 	chmod(dir, 0757);
