@@ -150,7 +150,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (n_dim < 2 || n_dim > 1024 || repeats < 1 || kmeans_k < 1 || max_leaves < 125) {
-		fprintf(stderr, "dpg-analytics: N in 2..1024, repeats >= 1, k >= 1, leaves >= 125\n");
+		fprintf(stderr, "dpg-analytics: N in 2..1024, repeats >= 1, k >= 1, "
+			"leaves >= 125\n");
 		return 2;
 	}
 	leaf_data = calloc(max_leaves, sizeof(*leaf_data));
@@ -217,8 +218,8 @@ main(int argc, char **argv)
 					return 1;
 				}
 				if (!strcmp(fns[f].name, "MAX") && res[0] != direct_max) {
-					fprintf(stderr, "dpg-analytics: MAX %g, directly %g\n", res[0],
-						direct_max);
+					fprintf(stderr, "dpg-analytics: MAX %g, directly "
+						"%g\n", res[0], direct_max);
 					return 1;
 				}
 				if (r == 0)

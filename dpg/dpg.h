@@ -108,8 +108,10 @@ typedef struct {
 } vs_dpg_central_in_t;
 
 /* Bounds on a central function's input (rows * cols), so that no peer can make the root
- * allocate without limit: 2^27 doubles is 1 GiB. */
+ * allocate without limit: 2^27 doubles is 1 GiB. Built-ins also refuse values beyond
+ * +-VS_DPG_CENTRAL_MAX_ABS, so that their sums of squares stay finite. */
 #define VS_DPG_CENTRAL_MAX_CELLS (1u << 27)
+#define VS_DPG_CENTRAL_MAX_ABS   1e100
 
 typedef struct vs_dpg_fn vs_dpg_fn_t;
 struct vs_dpg_fn {
@@ -129,7 +131,8 @@ struct vs_dpg_fn {
 	/* VS_DPG_FN_CENTRAL only (NULL otherwise; added at the end, so older initialisers
 	 * leave it NULL): compute over all the data at the root. On success *out_r is a
 	 * malloc'd array of *n_r doubles that the caller frees; its layout is the function's
-	 * (below). -EINVAL for bad input (a bad argument, too few rows, non-finite numbers),
+	 * (below). -EINVAL for bad input (a bad argument, too few rows, non-finite numbers
+	 * or beyond VS_DPG_CENTRAL_MAX_ABS),
 	 * -E2BIG over VS_DPG_CENTRAL_MAX_CELLS, -ENOMEM. The init/local/combine/result
 	 * callbacks of a central function return -EOPNOTSUPP: there is no partial result. */
 	int (*central)(const vs_dpg_central_in_t *in, double **out_r, size_t *n_r);
@@ -154,7 +157,7 @@ enum {
 #define VS_DPG_ENTROPY_MAXBINS 1024u
 #define VS_DPG_ENTROPY_MAXCELLS (1u << 24)
 /* The entropy (bits) of one window, as ENTROPY's local computes it. Binning: r = v / |mean|
- * (r = v / max|v| when the mean is 0, all bin 0 when the column is all 0) falls into bin
+ * (r = v / max|v| when the mean is 0 or overflows; bin 0 when all 0) falls into bin
  * floor(r * bins / 2), clamped to [0, bins - 1], so [0, 2 * mean) spreads over the bins.
  * -EINVAL: no rows or columns, bins outside 2..VS_DPG_ENTROPY_MAXBINS, non-finite input,
  * more than VS_DPG_ENTROPY_MAXCELLS cells; -ENOMEM. */
@@ -168,7 +171,7 @@ int vs_dpg_entropy_window(const double *x, size_t rows, size_t cols, unsigned bi
 #define VS_DPG_KMEANS_MAXK      1024u
 #define VS_DPG_KMEANS_MAXPASSES 1000u
 /* PCA (central): principal components of the rows (observations) x cols (variables), from
- * the covariance matrix's eigen-decomposition by LAPACKE_dsyevr. c = arg components (0 or
+ * the covariance matrix's eigen-decomposition by LAPACKE_dsyevd. c = arg components (0 or
  * over cols: all). Result: c eigenvalues (variances, descending), c explained-variance
  * ratios, then c x cols unit component vectors (row-major, sign: largest entry positive).
  * Needs rows >= 2. */

@@ -168,7 +168,7 @@ static const vs_dpg_fn_t s_fn_topk = {
 
 static const vs_dpg_fn_t *const s_fns[] = {
 	&s_fn_max, &s_fn_min, &s_fn_ave, &s_fn_topk,
-	&vs_dpg_fn_entropy, &vs_dpg_fn_kmeans, &vs_dpg_fn_pca,      /* entropy.c, kmeans.c, pca.c */
+	&vs_dpg_fn_entropy, &vs_dpg_fn_kmeans, &vs_dpg_fn_pca,    /* entropy, kmeans, pca.c */
 };
 #define N_FNS (sizeof(s_fns) / sizeof(s_fns[0]))
 

@@ -66,16 +66,18 @@ static int
 s_check_dir(int fd, const char *path, int is_plugin_dir, char *why, size_t why_len)
 {
 	struct stat st;
+	unsigned mode;
 
 	if (fstat(fd, &st) < 0)
 		return s_why(-errno, why, why_len, "%s: %s", path, strerror(errno));
+	mode = (unsigned)(st.st_mode & 07777);
 	if (st.st_uid != 0)
-		return s_why(-EPERM, why, why_len, "%s: owned by uid %u, not root; plugins load only "
-			     "from root's directories", path, (unsigned)st.st_uid);
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (is_plugin_dir || !(st.st_mode & S_ISVTX)))
-		return s_why(-EPERM, why, why_len, "%s: %s-writable (mode %04o); plugins load only "
-			     "from directories that group and others cannot write", path,
-			     (st.st_mode & S_IWOTH) ? "world" : "group", (unsigned)(st.st_mode & 07777));
+		return s_why(-EPERM, why, why_len, "%s: owned by uid %u, not root; plugins load "
+			     "only from root's directories", path, (unsigned)st.st_uid);
+	if ((mode & (S_IWGRP | S_IWOTH)) && (is_plugin_dir || !(mode & S_ISVTX)))
+		return s_why(-EPERM, why, why_len, "%s: %s-writable (mode %04o); plugins load "
+			     "only from directories that group and others cannot write", path,
+			     (mode & S_IWOTH) ? "world" : "group", mode);
 	return 0;
 }
 
@@ -106,15 +108,15 @@ s_open_dir(const char *dir, int *fd_r, char *why, size_t why_len)
 		if (rc < 0)
 			goto out;
 		if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
-			rc = s_why(-EINVAL, why, why_len, "plugin directory '%s': '%s' in the path",
-				   dir, comp);
+			rc = s_why(-EINVAL, why, why_len, "plugin directory '%s': '%s' in the "
+				   "path", dir, comp);
 			goto out;
 		}
 		at += (size_t)snprintf(path + at, sizeof(path) - at, "%s%s", at > 1 ? "/" : "",
 				       comp);
 		if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-			rc = s_why(-ELOOP, why, why_len, "%s: a symlink; give the plugin directory's "
-				   "real path", path);
+			rc = s_why(-ELOOP, why, why_len, "%s: a symlink; give the plugin "
+				   "directory's real path", path);
 			goto out;
 		}
 		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -166,7 +168,8 @@ s_check_fn(const vs_dpg_fn_t *fn, const vs_dpg_plugin_info_t *info, uint32_t i,
 	    (bi = vs_dpg_fn_lookup(fn->id)) != NULL)
 		return s_why(-EEXIST, why, why_len, "%s: %s: %s function has that %s", path,
 			     fn->name, bi->id < VS_DPG_FN_PLUGIN_MIN ? "a built-in" :
-			     "an already loaded plugin's", !strcasecmp(bi->name, fn->name) ? "name" : "id");
+			     "an already loaded plugin's",
+			     !strcasecmp(bi->name, fn->name) ? "name" : "id");
 	switch (fn->kind) {
 	case VS_DPG_FN_LOCAL:
 	case VS_DPG_FN_COMBINE:
@@ -241,7 +244,8 @@ vs_dpg_plugin_load(const char *dir, const char *file, vs_dpg_plugin_t **plugin_r
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		rc = s_why(-EPERM, why, why_len, "%s: %s-writable (mode %04o)", path,
-			   (st.st_mode & S_IWOTH) ? "world" : "group", (unsigned)(st.st_mode & 07777));
+			   (st.st_mode & S_IWOTH) ? "world" : "group",
+			   (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ffd);
