@@ -884,8 +884,10 @@ vs_mana_compute(const vs_mana_input_t *in, const vs_mana_opts_t *opts, char *err
 			s_rise(a, cl, i);
 			if (cl->rise[i] == S_NONE)
 				continue;
-			/* the earliest; a tie within 2 instants goes to the downstream tier */
-			if (cl->first < 0 || cl->rise[i] <= cl->rise[cl->first] + 2 * a->o.res_ns)
+			/* the earliest; rises within one window of each other are a tie, and a tie
+			 * goes to the downstream tier: with push-back the queues above a stalled tier
+			 * rise after it, and a log's millisecond stamps order no finer than that */
+			if (cl->first < 0 || cl->rise[i] <= cl->rise[cl->first] + a->o.window_ns)
 				cl->first = (int)i;
 		}
 		s_explain(a, in, cl, cl->first);
