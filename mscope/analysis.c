@@ -233,6 +233,10 @@ vs_mana_metric_class(const char *table, const char *column)
 	if (strstr(column, "wait_pct") != NULL || strcmp(column, "iowait") == 0 ||
 	    strcmp(column, "pct_iowait") == 0)
 		return "disk";
+	/* so are the processes blocked on I/O (collectl's [CPU]BlkTot/ProcBlk, sar -q) */
+	if (strcmp(column, "cpu_blktot") == 0 || strcmp(column, "cpu_procblk") == 0 ||
+	    strcmp(column, "blocked") == 0 || strcmp(column, "procs_blocked") == 0)
+		return "disk";
 	if (strcmp(table, "collectl_brief") == 0)
 		for (size_t i = 0; i < sizeof(brief) / sizeof(brief[0]); i++)
 			if (strcmp(column, brief[i][0]) == 0)

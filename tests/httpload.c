@@ -9,7 +9,9 @@
  * Prints one summary line: started, ok (2xx), failed, refused for lack of room (more than
  * MAXINFLIGHT in flight), and latency p50/p99/max in ms.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -182,9 +184,16 @@ main(int argc, char **argv)
 	}
 	failed += inflight;
 	qsort(lat, nlat, sizeof(*lat), cmp_i64);
+	fflush(stdout);
 	printf("started %llu ok %llu failed %llu refused %llu p50_ms %.3f p99_ms %.3f max_ms %.3f\n",
 	    (unsigned long long)started, (unsigned long long)ok, (unsigned long long)failed,
 	    (unsigned long long)refused, nlat ? lat[nlat / 2] / 1e6 : 0,
 	    nlat ? lat[nlat * 99 / 100] / 1e6 : 0, nlat ? lat[nlat - 1] / 1e6 : 0);
+	for (long i = 0; i < maxin; i++)
+		if (conns[i].fd >= 0)
+			close(conns[i].fd);
+	close(ep);
+	free(conns);
+	free(lat);
 	return ok > 0 && failed == 0 ? 0 : 1;
 }
