@@ -29,6 +29,7 @@
 #define S_SLOWEST 10
 #define S_MIN_Z 2.0
 #define S_MIN_REL 0.05
+#define S_MIN_RISE 3
 
 typedef struct s_expl {
 	struct {
@@ -415,7 +416,9 @@ s_rise(const vs_mana_t *a, s_cluster_t *c, size_t ti)
 		}
 	c->peak[ti] = peak < 0 ? 0 : peak;
 	c->rise[ti] = S_NONE;
-	if (peak - c->base[ti] < 2)
+	/* a rise is at least S_MIN_RISE requests and at least the baseline again: a queue of
+	 * 1 that touches 3 is a tier wobbling, not stalling */
+	if (peak - c->base[ti] < S_MIN_RISE || peak - c->base[ti] < c->base[ti])
 		return;
 	thr = c->base[ti] + ((peak - c->base[ti]) / 4 > 1 ? (peak - c->base[ti]) / 4 : 1);
 	first = kp;
