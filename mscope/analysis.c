@@ -234,6 +234,12 @@ vs_mana_metric_class(const char *table, const char *column)
 	if (strstr(column, "wait_pct") != NULL || strcmp(column, "iowait") == 0 ||
 	    strcmp(column, "pct_iowait") == 0)
 		return "disk";
+	/* paging in/out counts what is read from and written to block devices (pgpgin and
+	 * pgpgout of /proc/vmstat: collectl's [MEM]PageIn/PageOut, sar -B): disk traffic */
+	if (strcmp(column, "mem_pagein") == 0 || strcmp(column, "mem_pageout") == 0 ||
+	    strcmp(column, "pgpgin_s") == 0 || strcmp(column, "pgpgout_s") == 0 ||
+	    strcmp(column, "pgpgin") == 0 || strcmp(column, "pgpgout") == 0)
+		return "disk";
 	/* so are the processes blocked on I/O (collectl's [CPU]BlkTot/ProcBlk, sar -q) */
 	if (strcmp(column, "cpu_blktot") == 0 || strcmp(column, "cpu_procblk") == 0 ||
 	    strcmp(column, "blocked") == 0 || strcmp(column, "procs_blocked") == 0)
