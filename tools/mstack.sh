@@ -1,5 +1,5 @@
 # tools/mstack.sh: milliScope's very-short-bottleneck scenario on the SIMULATED Dom0, sourced
-# by tests/mstack.test and bench/mstack. Network namespaces stand in for the VMs
+# by tests/mstack.test. Network namespaces stand in for the VMs
 # (tools/testbed); the servers are the real Debian packages, run with configurations written
 # here into $RUN (the system's own configurations and services are not touched):
 #
@@ -19,8 +19,8 @@
 # database's disk is then not done on the web tier's CPU, as a VM's would not be.
 #
 # Injections: ms_inject_disk (a burst of buffered writes then fsync on the database's file
-# system: its commits wait behind the writeback), ms_inject_cpu (busy loops at nice -19 on
-# Apache's CPU, at real-time priority).
+# system: its commits wait behind the writeback), ms_inject_cpu (a busy loop at real-time
+# priority on Apache's CPU).
 #
 # The caller sets: top (source tree), build (build tree), P (testbed prefix), RUN (a state
 # directory of its own, removed by ms_down). Functions return non-zero with a message on
@@ -53,7 +53,7 @@ ms_check() {
 	done
 }
 
-# ms_wait_port NS-CMD HOST PORT: until something accepts on HOST:PORT (10 s)
+# ms_wait_port VM HOST PORT: until something accepts on HOST:PORT (10 s)
 ms_wait_port() {
 	local vm=$1 host=$2 port=$3
 	for _ in $(seq 100); do
