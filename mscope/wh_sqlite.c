@@ -247,6 +247,10 @@ s_widen(vs_wh_t *wh, vs_wh_table_t *t, size_t col, vs_mtype_t from, vs_mtype_t t
  * values a row-by-row insert would have stored. ROLLBACK drops them.
  */
 #define S_BATCH 64
+/* A multi-row statement is prepared for a table once it has this many rows in the load:
+ * preparing (and, after each new table, re-preparing) one costs as much as a few hundred
+ * single-row steps, more than batching saves on a small table (sar -A has dozens). */
+#define S_BATCH_AFTER 512
 
 typedef struct s_bval {
 	int kind;               /* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_NULL */
@@ -264,10 +268,14 @@ struct s_ins {
 	size_t ncols;           /* the column count they were prepared for */
 	size_t nbatch;
 	size_t pending;         /* rows kept in vals */
+	uint64_t seen;          /* rows inserted through it */
 	s_bval_t *vals;         /* pending * (3 + ncols) */
 	char *arena;            /* their text */
 	size_t alen, acap;
 };
+
+static int s_prepare_rows(vs_wh_t *wh, vs_wh_table_t *t, size_t ncols, size_t nrows,
+    sqlite3_stmt **st_r);
 
 /* Binds row r of ins's pending rows to st from parameter base + 1 on. */
 static void
@@ -315,6 +323,10 @@ s_flush(vs_wh_t *wh, vs_wh_table_t *t)
 
 	if (ins == NULL || ins->pending == 0)
 		return 0;
+	ins->seen += ins->pending;
+	if (ins->stb == NULL && ins->nbatch > 1 && ins->seen >= S_BATCH_AFTER &&
+	    s_prepare_rows(wh, t, ins->ncols, ins->nbatch, &ins->stb) < 0)
+		ins->stb = NULL;        /* row by row, then */
 	while (ins->stb != NULL && ins->pending - r >= ins->nbatch) {
 		for (size_t k = 0; k < ins->nbatch; k++)
 			s_bind_row(ins, ins->stb, r + k, (int)(k * (3 + ins->ncols)));
@@ -417,6 +429,8 @@ s_prepare(vs_wh_t *wh, vs_wh_table_t *t)
 	ins->nbatch = S_BATCH;
 	if ((size_t)maxvar / (3 + t->ncols) < ins->nbatch)
 		ins->nbatch = (size_t)maxvar / (3 + t->ncols);
+	if (ins->nbatch < 1)
+		ins->nbatch = 1;
 	ins->vals = malloc(ins->nbatch * (3 + t->ncols) * sizeof(*ins->vals));
 	if (ins->vals == NULL) {
 		rc = -ENOMEM;
@@ -424,10 +438,6 @@ s_prepare(vs_wh_t *wh, vs_wh_table_t *t)
 	}
 	if ((rc = s_prepare_rows(wh, t, t->ncols, 1, &ins->st)) < 0)
 		goto out;
-	if (ins->nbatch > 1 && (rc = s_prepare_rows(wh, t, t->ncols, ins->nbatch, &ins->stb)) < 0)
-		goto out;
-	if (ins->nbatch < 1)
-		ins->nbatch = 1;
 	t->bk = ins;
 	ins = NULL;
 out:
