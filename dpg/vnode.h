@@ -12,7 +12,7 @@
 
 #define VS_DPG_HOST_MAX_DPGS 1024
 #define VS_DPG_ROUNDS        4          /* rounds a parent keeps open at once */
-#define VS_DPG_HEARTBEAT_NS  1000000000LL
+#define VS_DPG_HEARTBEAT_NS  250000000LL
 
 typedef struct vs_dpg_dom {
 	char name[64];

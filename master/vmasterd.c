@@ -30,6 +30,10 @@
 #define MAX_DPGS     1024
 #define N_RESULTS    64
 #define HOST_DOWN_NS (3 * VS_NS_PER_SEC)
+/* After a connection closed (a process died: the kernel closes its socket at once), a host
+ * silent for this long is down without waiting out HOST_DOWN_NS; heartbeats come every
+ * VS_DPG_HEARTBEAT_NS. */
+#define HOST_GONE_NS (3 * VS_NS_PER_SEC / 2)
 #define MAX_ID       256
 
 static volatile sig_atomic_t s_stop;
@@ -96,6 +100,8 @@ typedef struct {
 	uint32_t next_id;
 	uint64_t msgs, msgs_bad, parts_relayed, parts_refused, parts_unroutable;
 	char ipc_path[512];
+	void *mon;                      /* the ROUTER's socket monitor: disconnections */
+	int64_t disc_ns;                /* monotonic, latest disconnection */
 } master_t;
 
 /* ---- output helpers --------------------------------------------------------------------- */
@@ -465,7 +471,8 @@ static void
 s_host_down(master_t *m, host_t *h)
 {
 	h->up = 0;
-	vs_warn("host %s: no heartbeat for 3 s, marked down", h->name);
+	vs_warn("host %s: no heartbeat for %.1f s, marked down", h->name,
+	    (double)(vs_mono_ns() - h->last_ns) / 1e9);
 	for (size_t i = 0; i < m->n_dpgs; i++) {
 		dpg_t *g = m->dpgs[i];
 		size_t lost = 0, moved = 0;
@@ -473,9 +480,23 @@ s_host_down(master_t *m, host_t *h)
 		if (!s_deployed_has(g, h->name))
 			continue;
 		if (!strcmp(s_vhost(g, g->root), h->name)) {
-			snprintf(g->note, sizeof(g->note), "host %s (the root's) is down: no "
-			    "results until it returns", h->name);
-			continue;
+			/* the root moves to a live host of the DPG, with its inputs */
+			host_t *to = NULL;
+			uint32_t node;
+
+			for (size_t v = 0; v < g->n_nodes && !to; v++) {
+				host_t *c = s_host(m, g->nodes[v].host);
+
+				if (c && c->up && c != h)
+					to = c;
+			}
+			if (!to || s_node_add(g, to->name, "", &node) < 0) {
+				snprintf(g->note, sizeof(g->note), "host %s (the root's) is down and no "
+				    "other host is up: no results until it returns", h->name);
+				continue;
+			}
+			g->topo->v[g->root].host = node;
+			vs_notice("DPG %u: root moved from %s to %s", g->id, h->name, to->name);
 		}
 		for (size_t v = 0; v < g->topo->n; v++) {
 			vs_dpg_vnode_t *vn = &g->topo->v[v];
@@ -509,7 +530,8 @@ s_host_down(master_t *m, host_t *h)
 					vs_dpg_topo_remove_vnode(g->topo, (uint32_t)v);
 				}
 		snprintf(g->note, sizeof(g->note), "host %s down: %zu leaves lost, its children "
-		    "re-attached to their grandparents", h->name, lost);
+		    "re-attached to their grandparents, root on %s", h->name, lost,
+		    s_vhost(g, g->root));
 		vs_notice("DPG %u: %s", g->id, g->note);
 		s_deploy(m, g, 0);
 	}
@@ -970,6 +992,12 @@ s_cmd_results(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 			s_add(out, " -");
 		for (size_t i = 0; i < r->n; i++)
 			s_add(out, " %.3f", r->v[i]);
+		if (k + 1 == g->results && g->n_lost) {
+			s_add(out, " lost");
+			for (size_t i = 0; i < g->n_lost; i++)
+				s_add(out, "%s%s:%s", i ? "," : " ", g->nodes[g->lost[i].node].host,
+				    g->nodes[g->lost[i].node].domain);
+		}
 		s_add(out, "\n");
 	}
 	return 0;
@@ -1129,9 +1157,13 @@ s_tick(master_t *m)
 {
 	int64_t now = vs_mono_ns();
 
-	for (size_t i = 0; i < m->n_hosts; i++)
-		if (m->hosts[i].up && now - m->hosts[i].last_ns > HOST_DOWN_NS)
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		int64_t silent = now - m->hosts[i].last_ns;
+
+		if (m->hosts[i].up && (silent > HOST_DOWN_NS ||
+		    (m->disc_ns > m->hosts[i].last_ns - HOST_GONE_NS && silent > HOST_GONE_NS)))
 			s_host_down(m, &m->hosts[i]);
+	}
 }
 
 static int
@@ -1180,6 +1212,9 @@ s_bind(master_t *m, const char *ep, const char *keyfile)
 	}
 	if (m->ipc_path[0])
 		chmod(m->ipc_path, 0600);
+	if (zmq_socket_monitor(m->sock, "inproc://vmasterd-monitor", ZMQ_EVENT_DISCONNECTED) == 0 &&
+	    (m->mon = zmq_socket(m->zctx, ZMQ_PAIR)) != NULL)
+		zmq_connect(m->mon, "inproc://vmasterd-monitor");
 	return 0;
 }
 
@@ -1243,15 +1278,31 @@ main(int argc, char **argv)
 	}
 	vs_notice("vmasterd %s on %s", PACKAGE_VERSION, ep);
 	while (!s_stop) {
-		zmq_pollitem_t it = { m.sock, 0, ZMQ_POLLIN, 0 };
+		zmq_pollitem_t it[2] = { { m.sock, 0, ZMQ_POLLIN, 0 }, { m.mon, 0, ZMQ_POLLIN, 0 } };
 
-		if (zmq_poll(&it, 1, 100) < 0 && errno != EINTR) {
+		if (zmq_poll(it, m.mon ? 2 : 1, 100) < 0 && errno != EINTR) {
 			vs_err("zmq_poll: %s", zmq_strerror(errno));
 			rc = 1;
 			break;
 		}
-		if (it.revents & ZMQ_POLLIN)
+		if (it[0].revents & ZMQ_POLLIN)
 			s_process(&m);
+		if (m.mon && (it[1].revents & ZMQ_POLLIN)) {
+			zmq_msg_t f;
+			int more = 1;
+			size_t ml = sizeof(more);
+
+			while (more) {  /* event frame, address frame */
+				zmq_msg_init(&f);
+				if (zmq_msg_recv(&f, m.mon, ZMQ_DONTWAIT) < 0) {
+					zmq_msg_close(&f);
+					break;
+				}
+				zmq_getsockopt(m.mon, ZMQ_RCVMORE, &more, &ml);
+				zmq_msg_close(&f);
+			}
+			m.disc_ns = vs_mono_ns();
+		}
 		if (vs_mono_ns() >= next_tick) {
 			s_tick(&m);
 			next_tick = vs_mono_ns() + 100 * VS_NS_PER_MSEC;
@@ -1264,8 +1315,12 @@ out:
 	for (size_t i = 0; i < m.n_hosts; i++)
 		if (m.hosts[i].reg)
 			vsdpg__register__free_unpacked(m.hosts[i].reg, NULL);
-	if (m.sock)
+	if (m.mon)
+		zmq_close(m.mon);
+	if (m.sock) {
+		zmq_socket_monitor(m.sock, NULL, 0);
 		zmq_close(m.sock);
+	}
 	if (m.zctx)
 		zmq_ctx_term(m.zctx);
 	if (m.ipc_path[0])
