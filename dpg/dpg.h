@@ -96,7 +96,26 @@ typedef struct {
 	uint32_t k;             /* Top-K: wanted */
 	uint32_t n_top;         /* Top-K: held, descending */
 	double top[VS_DPG_TOPK_MAX];
+	/* Added after ABI 1's first cut, at the end so that the fields above keep their place.
+	 * ENTROPY: prod is the product of the leaves' entropies (EbAT's PiH; sum is SigmaH), and
+	 * a wire encoding must carry it. arg: the init argument, kept for local(); it stays on
+	 * the VNode (parents never need it). */
+	double prod;
+	uint32_t arg;
 } vs_dpg_part_t;
+
+/* Input of a central function: every leaf's rows, leaf after leaf, as one row-major
+ * rows x cols matrix (the root gathered them; parents only relay). */
+typedef struct {
+	const double *x;
+	size_t rows, cols;
+	uint32_t arg;           /* KMEANS: k; PCA: components (0: all) */
+	uint32_t arg2;          /* KMEANS: passes (0: 5) */
+} vs_dpg_central_in_t;
+
+/* Bounds on a central function's input (rows * cols), so that no peer can make the root
+ * allocate without limit: 2^27 doubles is 1 GiB. */
+#define VS_DPG_CENTRAL_MAX_CELLS (1u << 27)
 
 typedef struct vs_dpg_fn vs_dpg_fn_t;
 struct vs_dpg_fn {
@@ -113,9 +132,52 @@ struct vs_dpg_fn {
 	int (*combine)(vs_dpg_part_t *into, const vs_dpg_part_t *from);
 	/* The value(s) a result carries: up to *n_r values into out[]; *n_r set to how many. */
 	int (*result)(const vs_dpg_part_t *p, double *out, size_t *n_r);
+	/* VS_DPG_FN_CENTRAL only (NULL otherwise; added at the end, so older initialisers
+	 * leave it NULL): compute over all the data at the root. On success *out_r is a
+	 * malloc'd array of *n_r doubles that the caller frees; its layout is the function's
+	 * (below). -EINVAL for bad input (a bad argument, too few rows, non-finite numbers),
+	 * -E2BIG over VS_DPG_CENTRAL_MAX_CELLS, -ENOMEM. The init/local/combine/result
+	 * callbacks of a central function return -EOPNOTSUPP: there is no partial result. */
+	int (*central)(const vs_dpg_central_in_t *in, double **out_r, size_t *n_r);
 };
 
-enum { VS_DPG_FN_MAX = 1, VS_DPG_FN_MIN = 2, VS_DPG_FN_AVE = 3, VS_DPG_FN_TOPK = 4 };
+enum {
+	VS_DPG_FN_MAX = 1, VS_DPG_FN_MIN = 2, VS_DPG_FN_AVE = 3, VS_DPG_FN_TOPK = 4,
+	VS_DPG_FN_ENTROPY = 5, VS_DPG_FN_KMEANS = 6, VS_DPG_FN_PCA = 7,
+};
+/* Plugins use ids from here up; built-ins stay below. */
+#define VS_DPG_FN_PLUGIN_MIN 1000u
+
+/* ENTROPY (combine; EbAT, VScope §2.5): a leaf's samples are a look-back window of T time
+ * steps x M metrics, row-major (local(p, x, T * M)). Each metric is normalised by its mean
+ * over the window, binned, and each time step becomes a vector of M bins (an m-event); the
+ * leaf's entropy H = -sum p log2 p over the m-events' frequencies in the window. Parents
+ * aggregate as SigmaH (result[0], and sum) and PiH (result[1], and prod); result[2] is the
+ * number of entropies folded in. init arg: VS_DPG_ENTROPY_ARG(M, bins), 0: one metric,
+ * 10 bins. */
+#define VS_DPG_ENTROPY_ARG(metrics, bins) ((uint32_t)(metrics) | (uint32_t)(bins) << 16)
+#define VS_DPG_ENTROPY_BINS    10u
+#define VS_DPG_ENTROPY_MAXBINS 1024u
+#define VS_DPG_ENTROPY_MAXCELLS (1u << 24)
+/* The entropy (bits) of one window, as ENTROPY's local computes it. Binning: r = v / |mean|
+ * (r = v / max|v| when the mean is 0, all bin 0 when the column is all 0) falls into bin
+ * floor(r * bins / 2), clamped to [0, bins - 1], so [0, 2 * mean) spreads over the bins.
+ * -EINVAL: no rows or columns, bins outside 2..VS_DPG_ENTROPY_MAXBINS, non-finite input,
+ * more than VS_DPG_ENTROPY_MAXCELLS cells; -ENOMEM. */
+int vs_dpg_entropy_window(const double *x, size_t rows, size_t cols, unsigned bins, double *h_r);
+
+/* KMEANS (central): Lloyd's algorithm on the rows, k clusters (arg, 1..VS_DPG_KMEANS_MAXK,
+ * at most rows), passes (arg2, 0: 5; up to VS_DPG_KMEANS_MAXPASSES; it stops early once no
+ * row changes cluster). Initial centroids: row 0, then each time the row farthest from the
+ * centroids chosen so far (deterministic). Result: k x cols centroids (row-major), then k
+ * cluster sizes, then the passes run, then the within-cluster sum of squares. */
+#define VS_DPG_KMEANS_MAXK      1024u
+#define VS_DPG_KMEANS_MAXPASSES 1000u
+/* PCA (central): principal components of the rows (observations) x cols (variables), from
+ * the covariance matrix's eigen-decomposition by LAPACKE_dsyevr. c = arg components (0 or
+ * over cols: all). Result: c eigenvalues (variances, descending), c explained-variance
+ * ratios, then c x cols unit component vectors (row-major, sign: largest entry positive).
+ * Needs rows >= 2. */
 
 /* Built-in functions, borrowed; NULL (and -ENOENT from _lookup_name) when unknown. */
 const vs_dpg_fn_t *vs_dpg_fn_lookup(uint32_t id);
@@ -124,5 +186,35 @@ size_t vs_dpg_fn_list(const vs_dpg_fn_t *const **fns_r);
 /* Checks a partial result from a peer against its function's invariants (count vs leaves,
  * min <= max, Top-K sorted and bounded, finite numbers): 0 or -EINVAL. */
 int vs_dpg_part_validate(const vs_dpg_part_t *p);
+
+/* ---- plugins (plugin.c) -------------------------------------------------------------- */
+
+/* A plugin is a shared object exporting VS_DPG_PLUGIN_SYMBOL, a vs_dpg_plugin_info_t whose
+ * abi is VS_DPG_ABI_VERSION and whose fns[] each carry abi VS_DPG_ABI_VERSION, an id of at
+ * least VS_DPG_FN_PLUGIN_MIN, a name no built-in has, a kind, and the callbacks that kind
+ * needs (LOCAL/COMBINE: init, local, combine, result; CENTRAL: central). */
+#define VS_DPG_PLUGIN_SYMBOL "vs_dpg_plugin"
+#define VS_DPG_PLUGIN_MAXFNS 64u
+typedef struct {
+	uint32_t abi;
+	uint32_t n_fns;
+	const vs_dpg_fn_t *const *fns;
+} vs_dpg_plugin_info_t;
+
+typedef struct vs_dpg_plugin vs_dpg_plugin_t;
+/* Load FILE (a name without '/') from DIR (an absolute path). Refused, with the reason in
+ * why[] (when why_len > 0), unless DIR and every directory above it is owned by root and
+ * not writable by group or others (sticky directories such as /tmp excepted above DIR),
+ * no component is a symlink, and FILE is a regular file (not a symlink) owned by root and
+ * not writable by group or others. The checked file is the one loaded (dlopen through
+ * /proc/self/fd). Returns 0, -EPERM (ownership or mode), -ELOOP (a symlink), -ENOENT,
+ * -ENOEXEC (not loadable, no VS_DPG_PLUGIN_SYMBOL, a bad table), -EPROTO (ABI version),
+ * -EEXIST (a name or id clash with a built-in), -EINVAL (bad arguments), -ENOMEM. */
+int vs_dpg_plugin_load(const char *dir, const char *file, vs_dpg_plugin_t **plugin_r,
+		char *why, size_t why_len);
+/* The plugin's functions, borrowed until vs_dpg_plugin_destroy (which dlcloses). */
+size_t vs_dpg_plugin_fns(const vs_dpg_plugin_t *plugin, const vs_dpg_fn_t *const **fns_r);
+const vs_dpg_fn_t *vs_dpg_plugin_lookup_name(const vs_dpg_plugin_t *plugin, const char *name);
+void vs_dpg_plugin_destroy(vs_dpg_plugin_t **plugin_p);
 
 #endif

@@ -1,6 +1,6 @@
 /* Built-in DPG combine functions: MAX, MIN, AVE (sum + count) and Top-K. Each folds leaf
  * samples into a fixed-size partial result that parents merge up the tree. */
-#include "dpg.h"
+#include "builtin.h"
 
 #include <errno.h>
 #include <math.h>
@@ -146,23 +146,30 @@ s_res_topk(const vs_dpg_part_t *p, double *out, size_t *n_r)
 static const vs_dpg_fn_t s_fn_max = {
 	VS_DPG_ABI_VERSION, VS_DPG_FN_MAX, "MAX", VS_DPG_FN_COMBINE, "largest sample",
 	s_init_max, s_fold, s_merge, s_res_max,
+	NULL,
 };
 static const vs_dpg_fn_t s_fn_min = {
 	VS_DPG_ABI_VERSION, VS_DPG_FN_MIN, "MIN", VS_DPG_FN_COMBINE, "smallest sample",
 	s_init_min, s_fold, s_merge, s_res_min,
+	NULL,
 };
 static const vs_dpg_fn_t s_fn_ave = {
 	VS_DPG_ABI_VERSION, VS_DPG_FN_AVE, "AVE", VS_DPG_FN_COMBINE,
 	"mean of all samples (sum and count merge up the tree)",
 	s_init_ave, s_fold, s_merge, s_res_ave,
+	NULL,
 };
 static const vs_dpg_fn_t s_fn_topk = {
 	VS_DPG_ABI_VERSION, VS_DPG_FN_TOPK, "TOPK", VS_DPG_FN_COMBINE,
 	"the K largest samples (K up to 64, default 10)",
 	s_init_topk, s_local_topk, s_combine_topk, s_res_topk,
+	NULL,
 };
 
-static const vs_dpg_fn_t *const s_fns[] = { &s_fn_max, &s_fn_min, &s_fn_ave, &s_fn_topk };
+static const vs_dpg_fn_t *const s_fns[] = {
+	&s_fn_max, &s_fn_min, &s_fn_ave, &s_fn_topk,
+	&vs_dpg_fn_entropy, &vs_dpg_fn_kmeans, &vs_dpg_fn_pca,      /* entropy.c, kmeans.c, pca.c */
+};
 #define N_FNS (sizeof(s_fns) / sizeof(s_fns[0]))
 
 const vs_dpg_fn_t *
@@ -188,6 +195,8 @@ vs_dpg_fn_lookup_name(const char *name)
 			return s_fns[i];
 	if (!strcasecmp(name, "TOP-K"))
 		return &s_fn_topk;
+	if (!strcasecmp(name, "K-MEANS"))
+		return &vs_dpg_fn_kmeans;
 	return NULL;
 }
 
@@ -201,9 +210,22 @@ vs_dpg_fn_list(const vs_dpg_fn_t *const **fns_r)
 int
 vs_dpg_part_validate(const vs_dpg_part_t *p)
 {
+	const vs_dpg_fn_t *fn = vs_dpg_fn_lookup(p->fn);
 	uint32_t i;
 
-	if (!vs_dpg_fn_lookup(p->fn))
+	if (!fn || fn->kind == VS_DPG_FN_CENTRAL)   /* central functions have no partial */
+		return -EINVAL;
+	if (p->fn == VS_DPG_FN_ENTROPY) {
+		/* sum and prod are SigmaH and PiH of entropies, which are >= 0 */
+		if (!isfinite(p->sum) || !isfinite(p->prod) || p->sum < 0 || p->prod < 0 ||
+		    p->k != 0 || p->n_top != 0)
+			return -EINVAL;
+		if (p->count == 0)
+			return p->sum == 0 && p->prod == 1 ? 0 : -EINVAL;
+		return isfinite(p->min) && isfinite(p->max) && p->min >= 0 && p->min <= p->max ?
+			0 : -EINVAL;
+	}
+	if (p->prod != 0)
 		return -EINVAL;
 	if (!isfinite(p->sum) || isnan(p->min) || isnan(p->max))
 		return -EINVAL;
