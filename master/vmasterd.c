@@ -622,6 +622,10 @@ s_fn_arg(const char *fname, const char *arg, const vs_dpg_fn_t **fn_r, uint32_t 
 		s_add(err, ")");
 		return -ENOENT;
 	}
+	if (fn->kind != VS_DPG_FN_COMBINE || fn->id == VS_DPG_FN_ENTROPY)
+		return s_fail(err, -EOPNOTSUPP, "%s is a %s function: the VNode runtime runs "
+		    "combine functions over one sample per leaf and period (MAX, MIN, AVE, TOPK) "
+		    "so far", fn->name, fn->kind == VS_DPG_FN_CENTRAL ? "central" : "windowed");
 	*arg_r = 0;
 	if (arg && s_uint(arg, 1u << 20, arg_r) < 0)
 		return s_fail(err, -EINVAL, "bad argument \"%.64s\" for %s", arg, fn->name);
