@@ -107,7 +107,8 @@ s_part(const Vsdpg__Part *p, char *err, size_t errlen)
 	q.max = p->count ? p->max : -INFINITY;
 	q.k = p->k;
 	q.n_top = (uint32_t)p->n_top;
-	memcpy(q.top, p->top, p->n_top * sizeof(double));
+	if (p->n_top)  /* top is NULL when empty: memcpy(.., NULL, 0) is UB */
+		memcpy(q.top, p->top, p->n_top * sizeof(double));
 	if (vs_dpg_part_validate(&q) < 0)
 		return s_bad(err, errlen, -EINVAL, "part: fails its function's checks");
 	if (p->src == p->dst)

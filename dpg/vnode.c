@@ -457,7 +457,8 @@ s_on_part(vs_dpg_host_t *h, const Vsdpg__Part *q)
 	}
 	p.k = q->k;
 	p.n_top = (uint32_t)q->n_top;
-	memcpy(p.top, q->top, q->n_top * sizeof(double));
+	if (q->n_top)  /* top is NULL when empty: memcpy(.., NULL, 0) is UB */
+		memcpy(p.top, q->top, q->n_top * sizeof(double));
 	if (vs_dpg_part_validate(&p) < 0) {
 		h->st.parts_bad++;
 		return;

@@ -49,7 +49,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				p.max = q->max;
 			}
 			p.n_top = (uint32_t)q->n_top;
-			memcpy(p.top, q->top, q->n_top * sizeof(double));
+			if (q->n_top)  /* top is NULL when empty: memcpy(.., NULL, 0) is UB */
+				memcpy(p.top, q->top, q->n_top * sizeof(double));
 			if (vs_dpg_part_validate(&p) == 0 && fn->combine(&acc, &p) == 0)
 				fn->result(&acc, out, &n);
 		}

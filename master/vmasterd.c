@@ -362,7 +362,8 @@ s_result(master_t *m, dpg_t *g, const Vsdpg__Part *q)
 		p.max = q->max;
 	}
 	p.n_top = (uint32_t)q->n_top;
-	memcpy(p.top, q->top, q->n_top * sizeof(double));
+	if (q->n_top)  /* top is NULL when empty: memcpy(.., NULL, 0) is UB */
+		memcpy(p.top, q->top, q->n_top * sizeof(double));
 	for (size_t i = 0; i < g->topo->n; i++)
 		if (g->topo->v[i].alive && g->topo->v[i].level == 0 &&
 		    vs_dpg_topo_attached(g->topo, g->root, (uint32_t)i))
