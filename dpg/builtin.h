@@ -19,4 +19,7 @@ int vs_dpg_central_result(const vs_dpg_part_t *p, double *out, size_t *n_r);
  * -E2BIG (over VS_DPG_CENTRAL_MAX_CELLS). */
 int vs_dpg_central_check(const vs_dpg_central_in_t *in);
 
+/* plugin.c: a loaded plugin's function by id (name NULL) or by name (case-insensitive). */
+const vs_dpg_fn_t *vs_dpg_plugin_find(uint32_t id, const char *name);
+
 #endif

@@ -19,7 +19,7 @@ vs_dpg_central_check(const vs_dpg_central_in_t *in)
 	if (in->rows > VS_DPG_CENTRAL_MAX_CELLS / in->cols)
 		return -E2BIG;
 	for (i = 0; i < in->rows * in->cols; i++)
-		if (!isfinite(in->x[i]))
+		if (!isfinite(in->x[i]) || fabs(in->x[i]) > VS_DPG_CENTRAL_MAX_ABS)
 			return -EINVAL;
 	return 0;
 }

@@ -114,8 +114,10 @@ typedef struct {
 } vs_dpg_central_in_t;
 
 /* Bounds on a central function's input (rows * cols), so that no peer can make the root
- * allocate without limit: 2^27 doubles is 1 GiB. */
+ * allocate without limit: 2^27 doubles is 1 GiB. Built-ins also refuse values beyond
+ * +-VS_DPG_CENTRAL_MAX_ABS, so that their sums of squares stay finite. */
 #define VS_DPG_CENTRAL_MAX_CELLS (1u << 27)
+#define VS_DPG_CENTRAL_MAX_ABS   1e100
 
 typedef struct vs_dpg_fn vs_dpg_fn_t;
 struct vs_dpg_fn {
@@ -135,7 +137,8 @@ struct vs_dpg_fn {
 	/* VS_DPG_FN_CENTRAL only (NULL otherwise; added at the end, so older initialisers
 	 * leave it NULL): compute over all the data at the root. On success *out_r is a
 	 * malloc'd array of *n_r doubles that the caller frees; its layout is the function's
-	 * (below). -EINVAL for bad input (a bad argument, too few rows, non-finite numbers),
+	 * (below). -EINVAL for bad input (a bad argument, too few rows, non-finite numbers
+	 * or beyond VS_DPG_CENTRAL_MAX_ABS),
 	 * -E2BIG over VS_DPG_CENTRAL_MAX_CELLS, -ENOMEM. The init/local/combine/result
 	 * callbacks of a central function return -EOPNOTSUPP: there is no partial result. */
 	int (*central)(const vs_dpg_central_in_t *in, double **out_r, size_t *n_r);
@@ -160,7 +163,7 @@ enum {
 #define VS_DPG_ENTROPY_MAXBINS 1024u
 #define VS_DPG_ENTROPY_MAXCELLS (1u << 24)
 /* The entropy (bits) of one window, as ENTROPY's local computes it. Binning: r = v / |mean|
- * (r = v / max|v| when the mean is 0, all bin 0 when the column is all 0) falls into bin
+ * (r = v / max|v| when the mean is 0 or overflows; bin 0 when all 0) falls into bin
  * floor(r * bins / 2), clamped to [0, bins - 1], so [0, 2 * mean) spreads over the bins.
  * -EINVAL: no rows or columns, bins outside 2..VS_DPG_ENTROPY_MAXBINS, non-finite input,
  * more than VS_DPG_ENTROPY_MAXCELLS cells; -ENOMEM. */
@@ -174,12 +177,13 @@ int vs_dpg_entropy_window(const double *x, size_t rows, size_t cols, unsigned bi
 #define VS_DPG_KMEANS_MAXK      1024u
 #define VS_DPG_KMEANS_MAXPASSES 1000u
 /* PCA (central): principal components of the rows (observations) x cols (variables), from
- * the covariance matrix's eigen-decomposition by LAPACKE_dsyevr. c = arg components (0 or
+ * the covariance matrix's eigen-decomposition by LAPACKE_dsyevd. c = arg components (0 or
  * over cols: all). Result: c eigenvalues (variances, descending), c explained-variance
  * ratios, then c x cols unit component vectors (row-major, sign: largest entry positive).
  * Needs rows >= 2. */
 
-/* Built-in functions, borrowed; NULL (and -ENOENT from _lookup_name) when unknown. */
+/* Built-in functions, then those of loaded plugins (vs_dpg_plugin_load), borrowed; NULL
+ * when unknown. vs_dpg_fn_list: the built-ins; vs_dpg_plugin_list: the plugins'. */
 const vs_dpg_fn_t *vs_dpg_fn_lookup(uint32_t id);
 const vs_dpg_fn_t *vs_dpg_fn_lookup_name(const char *name);    /* case-insensitive */
 size_t vs_dpg_fn_list(const vs_dpg_fn_t *const **fns_r);
@@ -209,9 +213,17 @@ typedef struct vs_dpg_plugin vs_dpg_plugin_t;
  * not writable by group or others. The checked file is the one loaded (dlopen through
  * /proc/self/fd). Returns 0, -EPERM (ownership or mode), -ELOOP (a symlink), -ENOENT,
  * -ENOEXEC (not loadable, no VS_DPG_PLUGIN_SYMBOL, a bad table), -EPROTO (ABI version),
- * -EEXIST (a name or id clash with a built-in), -EINVAL (bad arguments), -ENOMEM. */
+ * -EEXIST (a name or id clash with a built-in or a loaded plugin), -ENOSPC (over
+ * VS_DPG_PLUGIN_MAXLOADED functions loaded), -EINVAL (bad arguments), -ENOMEM. */
 int vs_dpg_plugin_load(const char *dir, const char *file, vs_dpg_plugin_t **plugin_r,
 		char *why, size_t why_len);
+/* A loaded plugin's functions join the function library (vs_dpg_fn_lookup and _name find
+ * them) until vs_dpg_plugin_destroy, which takes them out and dlcloses; a function whose id
+ * or name a loaded plugin already has is refused (-EEXIST). Up to VS_DPG_PLUGIN_MAXLOADED
+ * functions; the library is not thread-safe (one event loop uses it).
+ * vs_dpg_plugin_list: every loaded plugin function, borrowed until the next load/destroy. */
+#define VS_DPG_PLUGIN_MAXLOADED 256u
+size_t vs_dpg_plugin_list(const vs_dpg_fn_t *const **fns_r);
 /* The plugin's functions, borrowed until vs_dpg_plugin_destroy (which dlcloses). */
 size_t vs_dpg_plugin_fns(const vs_dpg_plugin_t *plugin, const vs_dpg_fn_t *const **fns_r);
 const vs_dpg_fn_t *vs_dpg_plugin_lookup_name(const vs_dpg_plugin_t *plugin, const char *name);

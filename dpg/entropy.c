@@ -39,8 +39,10 @@ vs_dpg_entropy_window(const double *x, size_t rows, size_t cols, unsigned bins, 
 			mean += x[i * cols + j];
 		mean /= (double)rows;
 		scale = fabs(mean);
-		if (scale == 0) {
-			/* a mean of 0: normalise by the largest magnitude instead */
+		if (scale == 0 || !isfinite(scale)) {
+			/* a mean of 0 (or a sum too large for a double): normalise by the
+			 * largest magnitude instead */
+			scale = 0;
 			for (i = 0; i < rows; i++)
 				if (fabs(x[i * cols + j]) > scale)
 					scale = fabs(x[i * cols + j]);
@@ -50,7 +52,8 @@ vs_dpg_entropy_window(const double *x, size_t rows, size_t cols, unsigned bins, 
 		for (i = 0; i < rows; i++) {
 			double b = floor(x[i * cols + j] / scale * bins / 2);
 
-			bin[i * cols + j] = b < 0 ? 0 : b > bins - 1 ? bins - 1 : (uint16_t)b;
+			/* !(b > 0) also catches NaN, never cast */
+			bin[i * cols + j] = !(b > 0) ? 0 : b > bins - 1 ? bins - 1 : (uint16_t)b;
 		}
 	}
 	/* equal m-events become neighbours; each run of them is one probability */

@@ -168,7 +168,7 @@ static const vs_dpg_fn_t s_fn_topk = {
 
 static const vs_dpg_fn_t *const s_fns[] = {
 	&s_fn_max, &s_fn_min, &s_fn_ave, &s_fn_topk,
-	&vs_dpg_fn_entropy, &vs_dpg_fn_kmeans, &vs_dpg_fn_pca,      /* entropy.c, kmeans.c, pca.c */
+	&vs_dpg_fn_entropy, &vs_dpg_fn_kmeans, &vs_dpg_fn_pca,    /* entropy, kmeans, pca.c */
 };
 #define N_FNS (sizeof(s_fns) / sizeof(s_fns[0]))
 
@@ -180,12 +180,13 @@ vs_dpg_fn_lookup(uint32_t id)
 	for (i = 0; i < N_FNS; i++)
 		if (s_fns[i]->id == id)
 			return s_fns[i];
-	return NULL;
+	return vs_dpg_plugin_find(id, NULL);        /* loaded plugins' functions */
 }
 
 const vs_dpg_fn_t *
 vs_dpg_fn_lookup_name(const char *name)
 {
+	const vs_dpg_fn_t *fn;
 	size_t i;
 
 	if (!name)
@@ -197,6 +198,8 @@ vs_dpg_fn_lookup_name(const char *name)
 		return &s_fn_topk;
 	if (!strcasecmp(name, "K-MEANS"))
 		return &vs_dpg_fn_kmeans;
+	if ((fn = vs_dpg_plugin_find(0, name)) != NULL)
+		return fn;
 	return NULL;
 }
 
@@ -224,6 +227,18 @@ vs_dpg_part_validate(const vs_dpg_part_t *p)
 			return p->sum == 0 && p->prod == 1 ? 0 : -EINVAL;
 		return isfinite(p->min) && isfinite(p->max) && p->min >= 0 && p->min <= p->max ?
 			0 : -EINVAL;
+	}
+	if (fn->id >= VS_DPG_FN_PLUGIN_MIN) {
+		/* a plugin's partial: only the invariants every partial has */
+		if (!isfinite(p->sum) || !isfinite(p->prod) || isnan(p->min) || isnan(p->max) ||
+		    p->k > VS_DPG_TOPK_MAX || p->n_top > p->k)
+			return -EINVAL;
+		if (p->count && (!isfinite(p->min) || !isfinite(p->max) || p->min > p->max))
+			return -EINVAL;
+		for (i = 0; i < p->n_top; i++)
+			if (!isfinite(p->top[i]))
+				return -EINVAL;
+		return 0;
 	}
 	if (p->prod != 0)
 		return -EINVAL;

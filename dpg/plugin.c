@@ -3,7 +3,7 @@
  * Every directory from / down is opened with O_NOFOLLOW and checked on its descriptor, and
  * the plugin file is checked on the descriptor that is then loaded (/proc/self/fd/N), so
  * the checked objects are the loaded ones (no check-then-use race on names). */
-#include "dpg.h"
+#include "builtin.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -23,6 +23,28 @@ struct vs_dpg_plugin {
 	void *dl;
 	const vs_dpg_plugin_info_t *info;
 };
+
+/* The loaded plugins' functions, in load order. */
+static const vs_dpg_fn_t *s_loaded[VS_DPG_PLUGIN_MAXLOADED];
+static size_t s_n_loaded;
+
+const vs_dpg_fn_t *
+vs_dpg_plugin_find(uint32_t id, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s_n_loaded; i++)
+		if (name ? !strcasecmp(s_loaded[i]->name, name) : s_loaded[i]->id == id)
+			return s_loaded[i];
+	return NULL;
+}
+
+size_t
+vs_dpg_plugin_list(const vs_dpg_fn_t *const **fns_r)
+{
+	*fns_r = s_loaded;
+	return s_n_loaded;
+}
 
 static int __attribute__((format(printf, 4, 5)))
 s_why(int rc, char *why, size_t why_len, const char *fmt, ...)
@@ -44,16 +66,18 @@ static int
 s_check_dir(int fd, const char *path, int is_plugin_dir, char *why, size_t why_len)
 {
 	struct stat st;
+	unsigned mode;
 
 	if (fstat(fd, &st) < 0)
 		return s_why(-errno, why, why_len, "%s: %s", path, strerror(errno));
+	mode = (unsigned)(st.st_mode & 07777);
 	if (st.st_uid != 0)
-		return s_why(-EPERM, why, why_len, "%s: owned by uid %u, not root; plugins load only "
-			     "from root's directories", path, (unsigned)st.st_uid);
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (is_plugin_dir || !(st.st_mode & S_ISVTX)))
-		return s_why(-EPERM, why, why_len, "%s: %s-writable (mode %04o); plugins load only "
-			     "from directories that group and others cannot write", path,
-			     (st.st_mode & S_IWOTH) ? "world" : "group", (unsigned)(st.st_mode & 07777));
+		return s_why(-EPERM, why, why_len, "%s: owned by uid %u, not root; plugins load "
+			     "only from root's directories", path, (unsigned)st.st_uid);
+	if ((mode & (S_IWGRP | S_IWOTH)) && (is_plugin_dir || !(mode & S_ISVTX)))
+		return s_why(-EPERM, why, why_len, "%s: %s-writable (mode %04o); plugins load "
+			     "only from directories that group and others cannot write", path,
+			     (mode & S_IWOTH) ? "world" : "group", mode);
 	return 0;
 }
 
@@ -84,15 +108,15 @@ s_open_dir(const char *dir, int *fd_r, char *why, size_t why_len)
 		if (rc < 0)
 			goto out;
 		if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
-			rc = s_why(-EINVAL, why, why_len, "plugin directory '%s': '%s' in the path",
-				   dir, comp);
+			rc = s_why(-EINVAL, why, why_len, "plugin directory '%s': '%s' in the "
+				   "path", dir, comp);
 			goto out;
 		}
 		at += (size_t)snprintf(path + at, sizeof(path) - at, "%s%s", at > 1 ? "/" : "",
 				       comp);
 		if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-			rc = s_why(-ELOOP, why, why_len, "%s: a symlink; give the plugin directory's "
-				   "real path", path);
+			rc = s_why(-ELOOP, why, why_len, "%s: a symlink; give the plugin "
+				   "directory's real path", path);
 			goto out;
 		}
 		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -140,9 +164,12 @@ s_check_fn(const vs_dpg_fn_t *fn, const vs_dpg_plugin_info_t *info, uint32_t i,
 	if (fn->id < VS_DPG_FN_PLUGIN_MIN)
 		return s_why(-ENOEXEC, why, why_len, "%s: %s: id %u is below %u (built-ins' "
 			     "range)", path, fn->name, fn->id, VS_DPG_FN_PLUGIN_MIN);
-	if ((bi = vs_dpg_fn_lookup_name(fn->name)) != NULL)
-		return s_why(-EEXIST, why, why_len, "%s: %s: a built-in function has that name",
-			     path, fn->name);
+	if ((bi = vs_dpg_fn_lookup_name(fn->name)) != NULL ||
+	    (bi = vs_dpg_fn_lookup(fn->id)) != NULL)
+		return s_why(-EEXIST, why, why_len, "%s: %s: %s function has that %s", path,
+			     fn->name, bi->id < VS_DPG_FN_PLUGIN_MIN ? "a built-in" :
+			     "an already loaded plugin's",
+			     !strcasecmp(bi->name, fn->name) ? "name" : "id");
 	switch (fn->kind) {
 	case VS_DPG_FN_LOCAL:
 	case VS_DPG_FN_COMBINE:
@@ -217,7 +244,8 @@ vs_dpg_plugin_load(const char *dir, const char *file, vs_dpg_plugin_t **plugin_r
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		rc = s_why(-EPERM, why, why_len, "%s: %s-writable (mode %04o)", path,
-			   (st.st_mode & S_IWOTH) ? "world" : "group", (unsigned)(st.st_mode & 07777));
+			   (st.st_mode & S_IWOTH) ? "world" : "group",
+			   (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ffd);
@@ -249,11 +277,18 @@ vs_dpg_plugin_load(const char *dir, const char *file, vs_dpg_plugin_t **plugin_r
 		if (rc < 0)
 			goto out;
 	}
+	if (s_n_loaded + info->n_fns > VS_DPG_PLUGIN_MAXLOADED) {
+		rc = s_why(-ENOSPC, why, why_len, "%s: more than %u plugin functions loaded",
+			   path, VS_DPG_PLUGIN_MAXLOADED);
+		goto out;
+	}
 	pl = calloc(1, sizeof(*pl));
 	if (!pl) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	for (i = 0; i < info->n_fns; i++)
+		s_loaded[s_n_loaded++] = info->fns[i];
 	pl->dl = dl;
 	pl->info = info;
 	dl = NULL;
@@ -292,8 +327,23 @@ vs_dpg_plugin_lookup_name(const vs_dpg_plugin_t *pl, const char *name)
 void
 vs_dpg_plugin_destroy(vs_dpg_plugin_t **pl_p)
 {
+	const vs_dpg_plugin_info_t *info;
+	size_t i, j;
+
 	if (!pl_p || !*pl_p)
 		return;
+	info = (*pl_p)->info;
+	for (i = 0; i < s_n_loaded;) {
+		for (j = 0; j < info->n_fns && s_loaded[i] != info->fns[j]; j++)
+			;
+		if (j < info->n_fns) {
+			memmove(&s_loaded[i], &s_loaded[i + 1],
+				(s_n_loaded - i - 1) * sizeof(s_loaded[0]));
+			s_n_loaded--;
+		} else {
+			i++;
+		}
+	}
 	dlclose((*pl_p)->dl);
 	free(*pl_p);
 	*pl_p = NULL;

@@ -81,4 +81,18 @@ rm -rf "$c"
 tail -n 4 "$build/fuzz_dpgwire.log"
 if [[ $r == 0 ]]; then echo "fuzz: fuzz_dpgwire ran ${dsecs}s clean"
 else echo "fuzz: FAILED (see $build/fuzz_dpgwire.log)"; rc=$r; fi
+# ---- dpg: partial results from peers, entropy windows, K-means and PCA inputs, 15 s ----
+fz=$build/fuzz/fuzz_dpg_part
+if [[ ! -x $fz ]]; then
+	(cd "$build" && make -s fuzz/fuzz_dpg_part) || { echo "fuzz: cannot build $fz"; exit 1; }
+fi
+c=$(mktemp -d)
+cp "$top"/fuzz/corpus-dpg-part/* "$c"/ 2>/dev/null
+ASAN_OPTIONS=detect_leaks=1 "$fz" -max_total_time="$asecs" -max_len=4096 -rss_limit_mb=2048 \
+	-timeout=10 -print_final_stats=1 "$c" >"$build/fuzz_dpg_part.log" 2>&1
+r=$?
+rm -rf "$c"
+tail -n 4 "$build/fuzz_dpg_part.log"
+if [[ $r == 0 ]]; then echo "fuzz: fuzz_dpg_part ran ${asecs}s clean"
+else echo "fuzz: FAILED (see $build/fuzz_dpg_part.log)"; rc=$r; fi
 exit $rc

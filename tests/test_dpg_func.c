@@ -63,6 +63,13 @@ t_entropy_window(void)
 	rc = vs_dpg_entropy_window(neg, 4, 1, 10, &h);
 	tap_ok(rc == 0 && NEAR(h, 1, 1e-12),
 	       "entropy: a zero-mean metric is scaled by its largest magnitude (%g)", h);
+	{
+		/* the column's sum overflows to inf: scaled by max |v| instead, +-1 */
+		const double huge[] = { 1e308, 1e308, -1e308, -1e308 };
+
+		rc = vs_dpg_entropy_window(huge, 4, 1, 10, &h);
+		tap_ok(rc == 0 && NEAR(h, 1, 1e-12), "entropy: a sum that overflows (%g)", h);
+	}
 	tap_ok(vs_dpg_entropy_window(bad, 2, 1, 10, &h) == -EINVAL, "entropy: NaN: EINVAL");
 	tap_ok(vs_dpg_entropy_window(one, 0, 1, 10, &h) == -EINVAL &&
 	       vs_dpg_entropy_window(one, 4, 0, 10, &h) == -EINVAL,
@@ -155,7 +162,8 @@ t_entropy_tree(void)
 		for (lvl = 0; lvl < top; lvl++)
 			for (id = 0; id < n; id++)
 				if (topo->v[id].alive && topo->v[id].level == lvl)
-					fails += fn->combine(&part[topo->v[id].parent], &part[id]) != 0;
+					fails += fn->combine(&part[topo->v[id].parent],
+							     &part[id]) != 0;
 	}
 	root = vs_dpg_topo_root(topo);
 	n = 4;
@@ -268,8 +276,8 @@ t_kmeans(void)
 		tap_ok(sizes_ok, "every cluster has its 50 rows");
 		tap_ok(out[K * D + K] >= 1 && out[K * D + K] <= 5, "passes run: %g",
 		       out[K * D + K]);
-		tap_ok(NEAR(out[K * D + K + 1], wss, 1e-6 * wss), "within-cluster SS %g (direct %g)",
-		       out[K * D + K + 1], wss);
+		tap_ok(NEAR(out[K * D + K + 1], wss, 1e-6 * wss),
+		       "within-cluster SS %g (direct %g)", out[K * D + K + 1], wss);
 	}
 	free(out);
 	out = NULL;
@@ -287,6 +295,8 @@ t_kmeans(void)
 	in.arg2 = VS_DPG_KMEANS_MAXPASSES + 1;
 	tap_ok(fn->central(&in, &out, &n) == -EINVAL, "too many passes: EINVAL");
 	in.arg2 = 5;
+	x[7] = 1e101;
+	tap_ok(fn->central(&in, &out, &n) == -EINVAL, "a sample beyond 1e100: EINVAL");
 	x[7] = INFINITY;
 	tap_ok(fn->central(&in, &out, &n) == -EINVAL, "an infinite sample: EINVAL");
 	in.rows = VS_DPG_CENTRAL_MAX_CELLS;
@@ -348,7 +358,8 @@ t_pca(void)
 	for (i = 0; i < R; i++)
 		for (j = 0; j < C; j++)
 			for (k = 0; k < C; k++)
-				cov[j][k] += (x[i * C + j] - mu[j]) * (x[i * C + k] - mu[k]) / (R - 1);
+				cov[j][k] += (x[i * C + j] - mu[j]) * (x[i * C + k] - mu[k]) /
+					     (R - 1);
 	for (j = 0; j < C; j++)
 		trace += cov[j][j];
 	in = (vs_dpg_central_in_t){ x, R, C, 0, 0 };
@@ -380,6 +391,38 @@ t_pca(void)
 	tap_ok(fn->central(&in, &out, &n) == 0 && n == 2 + C, "components 1: 6 values");
 	free(out);
 	out = NULL;
+	{
+		/* found by fuzz_dpg_part: 67 x 4 numbers from 1e32 down to subnormals, on which
+		 * dsyevr's MRRR solver never returned; alarm() fails the test instead of hanging */
+		char path[1024];
+		unsigned char raw[4096];
+		FILE *f;
+		size_t got = 0;
+
+		snprintf(path, sizeof(path), "%s/fuzz/corpus-dpg-part/pca-mrrr-hang",
+			 getenv("top_srcdir") ? getenv("top_srcdir") : "..");
+		f = fopen(path, "rb");
+		if (f) {
+			got = fread(raw, 1, sizeof(raw), f);
+			fclose(f);
+		}
+		if (got > 2 + 4 * 8) {
+			double *bad = malloc(got);
+			vs_dpg_central_in_t b = { bad, (got - 2) / 8 / 4, 4, 0, 0 };
+
+			memcpy(bad, raw + 2, b.rows * 4 * 8);
+			alarm(20);
+			rc = fn->central(&b, &out, &n);
+			alarm(0);
+			tap_ok(rc == 0 && out[0] >= out[1] && out[1] >= out[2] && out[2] >= out[3],
+			       "PCA of badly scaled numbers returns (rc %d)", rc);
+			free(out);
+			out = NULL;
+			free(bad);
+		} else {
+			tap_ok(0, "read %s", path);
+		}
+	}
 	in.rows = 1;
 	tap_ok(fn->central(&in, &out, &n) == -EINVAL && !out, "one row: EINVAL");
 	in.rows = R;
@@ -494,9 +537,24 @@ t_plugins(void)
 		       "P95 of 1..200 is 190, of 0..-199 is -10 (%g, %g)", rc ? 0 : out[0],
 		       rc ? 0 : out[1]);
 		free(out);
+		{
+			const vs_dpg_fn_t *const *all;
+			vs_dpg_plugin_t *again = NULL;
+
+			tap_ok(fn && vs_dpg_fn_lookup_name("P95") == fn &&
+			       vs_dpg_fn_lookup(fn->id) == fn && vs_dpg_plugin_list(&all) == 1 &&
+			       all[0] == fn, "loaded, P95 is in the function library");
+			rc = vs_dpg_plugin_load(dir, "p95.so", &again, s_why, sizeof(s_why));
+			tap_diag("  again: %d %s", rc, s_why);
+			tap_ok(rc == -EEXIST && !again && strstr(s_why, "already loaded"),
+			       "loading P95 a second time is refused: already loaded");
+		}
 		vs_dpg_plugin_destroy(&pl);
 		vs_dpg_plugin_destroy(&pl);
 		tap_ok(!pl, "destroy twice is safe");
+		tap_ok(vs_dpg_fn_lookup_name("P95") == NULL &&
+		       vs_dpg_fn_lookup(VS_DPG_FN_PLUGIN_MIN + 95) == NULL &&
+		       vs_dpg_plugin_list(&fns) == 0, "destroyed, P95 has left the library");
 	}
 
 	chmod(dir, 0757);

@@ -6,6 +6,7 @@
  *   vscope mscope logformat STRING            print the spec derived from a LogFormat
  *   vscope mscope tables [PREFIX]             the warehouse's data tables
  *   vscope mscope select [options] TABLE      rows of a table in a time window (CSV)
+ *   vscope mscope analyze [options]           the analyses (cmd_mscope_analyze.c)
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -500,13 +501,15 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 			vs_cmd_help("mscope");
 			return VS_EXIT_OK;
 		}
-		return vs_usage_error("mscope", "which: ingest, formats, logformat, tables or select?");
+		return vs_usage_error("mscope", "which: ingest, analyze, formats, logformat, tables or select?");
 	}
 	sub = argv[1];
 	snprintf(prog, sizeof(prog), "vscope mscope %s", sub);
 	argv[1] = prog;
 	argc--;
 	argv++;
+	if (strcmp(sub, "analyze") == 0 || strcmp(sub, "analyse") == 0)
+		return vs_cmd_mscope_analyze(g, argc, argv, url);
 	while ((opt = getopt_long(argc, argv, VS_COMMON_SHORTOPTS "w:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'w':
@@ -565,6 +568,6 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 	}
 	if (strcmp(sub, "tables") == 0 || strcmp(sub, "select") == 0)
 		return s_read(g, sub, argc, argv, url, o.run, from, to, columns);
-	return vs_usage_error("mscope", "no subcommand '%s' (ingest, formats, logformat, tables,"
-	    " select)", sub);
+	return vs_usage_error("mscope", "no subcommand '%s' (ingest, analyze, formats, logformat,"
+	    " tables, select)", sub);
 }

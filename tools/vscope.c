@@ -68,9 +68,12 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "  -D, --dir DIR           key directory (default $VSCOPE_AGENT_KEYS, else\n"
 	  "                          " SYSCONFDIR "/vscope/agent-keys)\n" },
 	{ "mscope", vs_cmd_mscope,
-	  "ingest|formats|logformat|tables|select [options] [FILE...|TABLE]",
-	  "milliScope transformer: load monitor and server logs into the warehouse",
+	  "ingest|analyze|formats|logformat|tables|select [options] [FILE...|TABLE]",
+	  "milliScope: load monitor and server logs into the warehouse, analyse them",
 	  "  ingest FILE...          load files (format detected, or --format)\n"
+	  "  analyze                 request paths, point-in-time response time, queue per\n"
+	  "                          tier, VLRT clusters, the tier whose queue rose first\n"
+	  "                          and the resource metrics that explain it\n"
 	  "  formats                 list the parser specs\n"
 	  "  logformat STRING        print the spec derived from an Apache LogFormat\n"
 	  "  tables [PREFIX]         the warehouse's data tables (name, kind)\n"
@@ -88,7 +91,20 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "      --host NAME         the host when the log names none\n"
 	  "      --strict            a line that does not parse is an error, not a skip\n"
 	  "      --specs DIR         spec directory (default $VSCOPE_MSCOPE_SPECS, else the\n"
-	  "                          installed one)\n" },
+	  "                          installed one)\n"
+	  " analyze:\n"
+	  "      --tier NAME=TABLE   a tier, front first (repeat; default: the nginx_access,\n"
+	  "                          apache_access, postgres_log tables present)\n"
+	  "      --resource TABLE    a resource table to explain with (repeat; default all)\n"
+	  "      --no-resources      no explanations\n"
+	  "      --window MS         point-in-time window (default 50)\n"
+	  "      --resolution MS     queue-length instants (default 1)\n"
+	  "      --vlrt-k K          VLRT: response time above K x the median (default 10)\n"
+	  "      --vlrt-min MS       ... and above MS (default 0)\n"
+	  "      --gap MS            VLRT windows closer than MS form one cluster (default 100)\n"
+	  "      --from T, --to T    requests that begin in [from, to) (as for select, or\n"
+	  "                          ISO with a +HHMM offset)\n"
+	  "      --series            also every window: PIT response time, queue per tier\n" },
 	{ "shape", vs_cmd_shape,
 	  "[options] DOMAIN --rate RATE | --list",
 	  "Shape a domain's traffic in Dom0 (tc: IFB + htb), with a lease; --list shows rules",
