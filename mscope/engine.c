@@ -103,6 +103,7 @@ typedef struct s_load {
 	char tmp[1024];
 	unsigned long lineno;
 	int fatal;
+	int wh_failed;          /* the warehouse refused rows (full, I/O): nothing is kept */
 	char **names;           /* structured formats: interned column names */
 	size_t nnames, namecap;
 } s_load_t;
@@ -609,8 +610,10 @@ s_emit(s_load_t *L, vs_wh_table_t *t, unsigned key, int64_t time_ns, const char 
 		}
 	}
 	rc = vs_wh_insert(L->wh, t, L->load_id, L->host_id, time_ns, L->vals);
-	if (rc < 0)
+	if (rc < 0) {
+		L->wh_failed = 1;
 		return s_fail(L, rc, "insert into %s: %s", t->name, vs_wh_error(L->wh));
+	}
 	L->res->rows++;
 	return 0;
 }
@@ -1046,6 +1049,10 @@ s_end(s_load_t *L, int rc)
 	int r;
 
 	s_table_stats(L);
+	/* rows are written in batches: after the warehouse refused some, which of the rows
+	 * before are in is not known row by row, so none is kept */
+	if (rc < 0 && L->wh_failed)
+		res->rows = 0;
 	if (rc < 0 && res->rows == 0) {
 		snprintf(res->status, sizeof(res->status), "failed");
 		vs_wh_rollback(L->wh);
