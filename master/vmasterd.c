@@ -579,9 +579,9 @@ s_host_down(master_t *m, host_t *h)
 					g->lost[j].attach_to = g->topo->v[v].parent;
 					vs_dpg_topo_remove_vnode(g->topo, (uint32_t)v);
 				}
-		snprintf(g->note, sizeof(g->note), "host %s down: %zu leaves lost, its children "
-		    "re-attached to their grandparents, root on %s", h->name, lost,
-		    s_vhost(g, g->root));
+		snprintf(g->note, sizeof(g->note), "host %s down: %zu leaves lost, %zu children "
+		    "of its parents re-attached to their grandparents, root on %s", h->name, lost,
+		    moved, s_vhost(g, g->root));
 		vs_notice("DPG %u: %s", g->id, g->note);
 		s_deploy(m, g, 0);
 	}
