@@ -25,6 +25,7 @@
 #include "dpg.h"
 #include "dpgwire.h"
 #include "log.h"
+#include "output.h"
 
 #define MAX_HOSTS    4096
 #define MAX_DPGS     1024
@@ -35,6 +36,11 @@
  * VS_DPG_HEARTBEAT_NS. */
 #define HOST_GONE_NS (3 * VS_NS_PER_SEC / 2)
 #define MAX_ID       256
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#define DEFAULT_LOG_DIR   LOCALSTATEDIR "/log/vscope"
+#define DEFAULT_WAREHOUSE "sqlite:" LOCALSTATEDIR "/lib/vscope/vscope.db"
 
 static volatile sig_atomic_t s_stop;
 static void s_on_stop(int sig) { (void)sig; s_stop = 1; }
@@ -89,6 +95,8 @@ typedef struct {
 	lost_t *lost;
 	size_t n_lost;
 	char note[256];         /* what the last host failure did to it */
+	vs_out_kind_t out_kind; /* where results go besides the console */
+	vs_out_t *out;
 } dpg_t;
 
 typedef struct {
@@ -102,6 +110,7 @@ typedef struct {
 	char ipc_path[512];
 	void *mon;                      /* the ROUTER's socket monitor: disconnections */
 	int64_t disc_ns;                /* monotonic, latest disconnection */
+	vs_outs_t *outs;                /* log directory, warehouse */
 } master_t;
 
 /* ---- output helpers --------------------------------------------------------------------- */
@@ -197,6 +206,7 @@ s_dpg_free(dpg_t **gp)
 	if (!g)
 		return;
 	vs_dpg_topo_destroy(&g->topo);
+	vs_out_close(&g->out);
 	free(g->nodes);
 	free(g->deployed);
 	free(g->lost);
@@ -345,6 +355,52 @@ out:
 	free(vp);
 }
 
+/* The console's line for result r of g (no newline); the lost leaves on the latest. */
+static void
+s_result_line(const dpg_t *g, const result_t *r, int latest, sbuf_t *out)
+{
+	s_add(out, "dpg %u round %lld fn %s leaves %u/%u samples %llu drops %llu value",
+	    g->id, (long long)r->round, g->fn->name, r->leaves, r->expected,
+	    (unsigned long long)r->count, (unsigned long long)r->drops);
+	if (r->n == 0)
+		s_add(out, " -");
+	for (size_t i = 0; i < r->n; i++)
+		s_add(out, " %.3f", r->v[i]);
+	if (latest && g->n_lost) {
+		s_add(out, " lost");
+		for (size_t i = 0; i < g->n_lost; i++)
+			s_add(out, "%s%s:%s", i ? "," : " ", g->nodes[g->lost[i].node].host,
+			    g->nodes[g->lost[i].node].domain);
+	}
+}
+
+/* Result r of g to its sink (log file or warehouse). */
+static void
+s_output(dpg_t *g, const result_t *r)
+{
+	sbuf_t line = { 0 };
+	vs_out_row_t row;
+
+	if (!g->out)
+		return;
+	s_result_line(g, r, 1, &line);
+	row.dpg = g->id;
+	row.fn = g->fn->name;
+	row.round = r->round;
+	row.time_ns = r->round * g->period_ns;
+	row.leaves = r->leaves;
+	row.expected = r->expected;
+	row.samples = r->count;
+	row.drops = r->drops;
+	row.v = r->v;
+	row.n = r->n;
+	row.line = line.s ? line.s : "";
+	if (vs_out_write(g->out, &row) < 0 && vs_out_errors(g->out) == 1)
+		vs_warn("DPG %u: cannot write its result to %s (counted; said once)", g->id,
+		    vs_out_where(g->out));
+	free(line.s);
+}
+
 static void
 s_result(master_t *m, dpg_t *g, const Vsdpg__Part *q)
 {
@@ -372,6 +428,7 @@ s_result(master_t *m, dpg_t *g, const Vsdpg__Part *q)
 		if (m->hosts[i].reg)
 			r->drops += m->hosts[i].reg->parts_dropped + m->hosts[i].reg->parts_bad;
 	g->results++;
+	s_output(g, r);
 }
 
 /* A Part from host h: forwarded to its parent's host only along a link of the topology. */
@@ -522,9 +579,9 @@ s_host_down(master_t *m, host_t *h)
 					g->lost[j].attach_to = g->topo->v[v].parent;
 					vs_dpg_topo_remove_vnode(g->topo, (uint32_t)v);
 				}
-		snprintf(g->note, sizeof(g->note), "host %s down: %zu leaves lost, its children "
-		    "re-attached to their grandparents, root on %s", h->name, lost,
-		    s_vhost(g, g->root));
+		snprintf(g->note, sizeof(g->note), "host %s down: %zu leaves lost, %zu children "
+		    "of its parents re-attached to their grandparents, root on %s", h->name, lost,
+		    moved, s_vhost(g, g->root));
 		vs_notice("DPG %u: %s", g->id, g->note);
 		s_deploy(m, g, 0);
 	}
@@ -709,7 +766,7 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 
 	if (c->n_args < 2)
 		return s_fail(err, -EINVAL, "usage: create P|C|H NODES [fn=F] [arg=N] [bf=N] "
-		    "[height=N] [metric=M] [period=D] [start]");
+		    "[height=N] [metric=M] [period=D] [out=console|log|warehouse] [start]");
 	if (vs_dpg_topo_parse(c->args[0], &kind) < 0)
 		return s_fail(err, -EINVAL, "unknown topology %.64s (P, C or H)", c->args[0]);
 	if (m->n_dpgs == MAX_DPGS)
@@ -732,6 +789,11 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 			fname = v + 1;
 		else if (!strncmp(a, "arg=", 4))
 			fnarg = v + 1;
+		else if (!strncmp(a, "out=", 4)) {
+			if (vs_out_parse(v + 1, &g->out_kind) < 0)
+				rc = s_fail(err, -EINVAL, "out: console, log or warehouse, not %.32s",
+				    v + 1);
+		}
 		else if (!strncmp(a, "bf=", 3)) {
 			if (s_uint(v + 1, VS_DPG_MAX_VNODES, &bf) < 0 || bf < 2)
 				rc = s_fail(err, -EINVAL, "bf: expected 2 or more, not %.32s", v + 1);
@@ -768,6 +830,15 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 		g->root = (uint32_t)g->topo->n - 1;
 	else
 		g->root = vs_dpg_topo_root(g->topo);
+	{
+		char why[512];
+
+		rc = vs_out_open(m->outs, g->out_kind, m->next_id + 1, &g->out, why, sizeof(why));
+		if (rc < 0) {
+			s_add(err, "out=%s: %s", vs_out_name(g->out_kind), why);
+			goto fail;
+		}
+	}
 	g->id = ++m->next_id;
 	g->running = start;
 	m->dpgs[m->n_dpgs++] = g;
@@ -928,6 +999,10 @@ s_list_one(const dpg_t *g, sbuf_t *out)
 		s_add(out, "confirmed %.3f ms", (double)(g->confirmed_ns - g->deploy_ns) / 1e6);
 	else
 		s_add(out, "pending %zu hosts", g->pending);
+	s_add(out, " out %s", vs_out_name(g->out_kind));
+	if (g->out)
+		s_add(out, " (%s, %llu errors)", vs_out_where(g->out),
+		    (unsigned long long)vs_out_errors(g->out));
 	s_add(out, " lost %zu%s%s\n", g->n_lost, g->note[0] ? " note " : "", g->note);
 	for (size_t i = 0; i < g->topo->n; i++) {
 		const vs_dpg_vnode_t *v = &g->topo->v[i];
@@ -980,21 +1055,7 @@ s_cmd_results(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 	if (want > g->results)
 		want = (uint32_t)g->results;
 	for (uint64_t k = g->results - want; k < g->results; k++) {
-		const result_t *r = &g->res[k % N_RESULTS];
-
-		s_add(out, "dpg %u round %lld fn %s leaves %u/%u samples %llu drops %llu value",
-		    g->id, (long long)r->round, g->fn->name, r->leaves, r->expected,
-		    (unsigned long long)r->count, (unsigned long long)r->drops);
-		if (r->n == 0)
-			s_add(out, " -");
-		for (size_t i = 0; i < r->n; i++)
-			s_add(out, " %.3f", r->v[i]);
-		if (k + 1 == g->results && g->n_lost) {
-			s_add(out, " lost");
-			for (size_t i = 0; i < g->n_lost; i++)
-				s_add(out, "%s%s:%s", i ? "," : " ", g->nodes[g->lost[i].node].host,
-				    g->nodes[g->lost[i].node].domain);
-		}
+		s_result_line(g, &g->res[k % N_RESULTS], k + 1 == g->results, out);
 		s_add(out, "\n");
 	}
 	return 0;
@@ -1219,7 +1280,7 @@ static void
 s_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: vmasterd [-d] [-s ENDPOINT] [-k KEYFILE]\n"
+	    "usage: vmasterd [-d] [-s ENDPOINT] [-k KEYFILE] [-L DIR] [-w URL]\n"
 	    "\n"
 	    "The vscope VMaster: hosts (vscoped) register here; `vscope dpg` builds, changes\n"
 	    "and reads Distributed Processing Graphs through it. Runs in the foreground and\n"
@@ -1228,9 +1289,14 @@ s_usage(FILE *f)
 	    "  -s, --endpoint ENDPOINT ROUTER endpoint (default %s);\n"
 	    "                          tcp:// needs -k (CURVE)\n"
 	    "  -k, --key FILE          CURVE key pair (vscope keygen) for a tcp:// endpoint\n"
+	    "  -L, --log-dir DIR       dpg-ID.log of DPGs created with out=log (default %s)\n"
+	    "      --log-size BYTES    rotate a log file at this size (default 1048576)\n"
+	    "      --log-keep N        rotated files kept, dpg-ID.log.1..N (default 3)\n"
+	    "  -w, --warehouse URL     for out=warehouse: sqlite:PATH, PATH or postgresql://...\n"
+	    "                          (default $VSCOPE_WAREHOUSE, else %s)\n"
 	    "  -d, --debug             log debug messages\n"
 	    "  -h, --help              this text\n"
-	    "See vmasterd(8).\n", VS_DPG_DEFAULT_ENDPOINT);
+	    "See vmasterd(8).\n", VS_DPG_DEFAULT_ENDPOINT, DEFAULT_LOG_DIR, DEFAULT_WAREHOUSE);
 }
 
 int
@@ -1239,6 +1305,10 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "endpoint", required_argument, NULL, 's' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "log-dir", required_argument, NULL, 'L' },
+		{ "log-size", required_argument, NULL, 1001 },
+		{ "log-keep", required_argument, NULL, 1002 },
+		{ "warehouse", required_argument, NULL, 'w' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1247,12 +1317,34 @@ main(int argc, char **argv)
 	const char *ep = VS_DPG_DEFAULT_ENDPOINT, *keyfile = NULL;
 	int opt, debug = 0, rc = 0;
 	struct sigaction sa;
+	char hostname[256] = "";
+	const char *env = getenv("VSCOPE_WAREHOUSE");
+	vs_outs_config_t oc = { .log_dir = DEFAULT_LOG_DIR, .log_size = 1024 * 1024,
+		.log_keep = 3, .warehouse = env && *env ? env : DEFAULT_WAREHOUSE };
+	uint32_t u;
 	int64_t next_tick = 0;
 
-	while ((opt = getopt_long(argc, argv, "s:k:dh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:k:L:w:dh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's': ep = optarg; break;
 		case 'k': keyfile = optarg; break;
+		case 'L': oc.log_dir = optarg; break;
+		case 'w': oc.warehouse = optarg; break;
+		case 1001:
+			if (s_uint(optarg, UINT32_MAX, &u) < 0 || u < 512) {
+				fprintf(stderr, "vmasterd: --log-size: 512 bytes or more, not '%s'\n",
+				    optarg);
+				return 2;
+			}
+			oc.log_size = u;
+			break;
+		case 1002:
+			if (s_uint(optarg, 100, &u) < 0) {
+				fprintf(stderr, "vmasterd: --log-keep: 0..100, not '%s'\n", optarg);
+				return 2;
+			}
+			oc.log_keep = u;
+			break;
 		case 'd': debug = 1; break;
 		case 'h': s_usage(stdout); return 0;
 		default: s_usage(stderr); return 2;
@@ -1263,6 +1355,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	vs_log_open("vmasterd", 0, debug ? VS_LOG_DEBUG : VS_LOG_NOTICE);
+	gethostname(hostname, sizeof(hostname) - 1);
+	oc.host = hostname;
+	if (!(m.outs = vs_outs_new(&oc))) {
+		vs_err("out of memory");
+		return 1;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = s_on_stop;
 	sigaction(SIGTERM, &sa, NULL);
@@ -1312,6 +1410,7 @@ out:
 	for (size_t i = 0; i < m.n_hosts; i++)
 		if (m.hosts[i].reg)
 			vsdpg__register__free_unpacked(m.hosts[i].reg, NULL);
+	vs_outs_destroy(&m.outs);
 	if (m.mon)
 		zmq_close(m.mon);
 	if (m.sock) {
