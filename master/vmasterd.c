@@ -66,6 +66,7 @@ typedef struct {
 	double v[VS_DPG_TOPK_MAX];
 	size_t n;
 	uint64_t drops;
+	int err;                /* a central function's -errno (no value) */
 } result_t;
 
 typedef struct {
@@ -81,6 +82,8 @@ typedef struct {
 	size_t n_nodes, cap_nodes;
 	const vs_dpg_fn_t *fn;
 	uint32_t fn_arg;
+	uint32_t fn_arg2;       /* K-means: passes */
+	uint32_t window;        /* central functions: samples per leaf row */
 	char metric[VS_DPG_MAX_NAME + 1];
 	int64_t period_ns;
 	int running;
@@ -331,6 +334,8 @@ s_deploy(master_t *m, dpg_t *g, int gone)
 		d.gen = g->gen;
 		d.fn = g->fn->id;
 		d.fn_arg = g->fn_arg;
+		d.fn_arg2 = g->fn_arg2;
+		d.window = g->window;
 		d.metric = g->metric;
 		d.period_ns = g->period_ns;
 		d.running = g->running;
@@ -364,6 +369,8 @@ s_result_line(const dpg_t *g, const result_t *r, int latest, sbuf_t *out)
 	    (unsigned long long)r->count, (unsigned long long)r->drops);
 	if (r->n == 0)
 		s_add(out, " -");
+	if (r->err)
+		s_add(out, " error %s", strerror(-r->err));
 	for (size_t i = 0; i < r->n; i++)
 		s_add(out, " %.3f", r->v[i]);
 	if (latest && g->n_lost) {
@@ -407,8 +414,10 @@ s_result(master_t *m, dpg_t *g, const Vsdpg__Part *q)
 	result_t *r = &g->res[g->results % N_RESULTS];
 	vs_dpg_part_t p;
 	size_t leaves = 0, n = VS_DPG_TOPK_MAX;
+	int central = g->fn->kind == VS_DPG_FN_CENTRAL;
 
-	if (vs_dpgwire_part_get(q, g->fn, g->fn_arg, &p) < 0) {
+	if (central ? q->count && q->cols != g->window :
+	    vs_dpgwire_part_get(q, g->fn, g->fn_arg, &p) < 0) {
 		m->parts_refused++;
 		return;
 	}
@@ -421,8 +430,21 @@ s_result(master_t *m, dpg_t *g, const Vsdpg__Part *q)
 	r->leaves = q->leaves;
 	r->expected = (uint32_t)leaves;
 	r->count = q->count;
-	if (g->fn->result(&p, r->v, &n) == 0)
+	if (central && q->count) {
+		/* every leaf's row is here: the function runs on all of them */
+		vs_dpg_central_in_t in = { .x = q->rows, .rows = q->count, .cols = q->cols,
+			.arg = g->fn_arg, .arg2 = g->fn_arg2 };
+		double *out = NULL;
+
+		r->err = g->fn->central(&in, &out, &n);
+		if (r->err == 0) {
+			r->n = n < VS_DPG_TOPK_MAX ? n : VS_DPG_TOPK_MAX;
+			memcpy(r->v, out, r->n * sizeof(*out));
+		}
+		free(out);
+	} else if (!central && g->fn->result(&p, r->v, &n) == 0) {
 		r->n = n;
+	}
 	r->drops = m->parts_refused + m->parts_unroutable;
 	for (size_t i = 0; i < m->n_hosts; i++)
 		if (m->hosts[i].reg)
@@ -672,16 +694,48 @@ s_fn_arg(const char *fname, const char *arg, const vs_dpg_fn_t **fn_r, uint32_t 
 		s_add(err, ")");
 		return -ENOENT;
 	}
-	if (fn->kind != VS_DPG_FN_COMBINE || fn->id == VS_DPG_FN_ENTROPY)
+	if (fn->kind == VS_DPG_FN_LOCAL || fn->id == VS_DPG_FN_ENTROPY)
 		return s_fail(err, -EOPNOTSUPP, "%s is a %s function: the VNode runtime runs "
 		    "combine functions over one sample per leaf and period (MAX, MIN, AVE, TOPK) "
-		    "so far", fn->name, fn->kind == VS_DPG_FN_CENTRAL ? "central" : "windowed");
+		    "and central ones over the leaves' windows (KMEANS, PCA) so far", fn->name,
+		    fn->kind == VS_DPG_FN_LOCAL ? "local" : "windowed");
 	*arg_r = 0;
 	if (arg && s_uint(arg, 1u << 20, arg_r) < 0)
 		return s_fail(err, -EINVAL, "bad argument \"%.64s\" for %s", arg, fn->name);
-	if (fn->init(&p, *arg_r) < 0)
+	if (fn->kind == VS_DPG_FN_CENTRAL) {
+		if (fn->id == VS_DPG_FN_KMEANS && !arg)
+			*arg_r = 2;
+		if (fn->id == VS_DPG_FN_KMEANS && (*arg_r < 1 || *arg_r > VS_DPG_KMEANS_MAXK))
+			return s_fail(err, -EINVAL, "argument %u out of range for KMEANS (k: 1..%u)",
+			    *arg_r, VS_DPG_KMEANS_MAXK);
+	} else if (fn->init(&p, *arg_r) < 0) {
 		return s_fail(err, -EINVAL, "argument %u out of range for %s", *arg_r, fn->name);
+	}
 	*fn_r = fn;
+	return 0;
+}
+
+/* A central function's result must fit a result record (VS_DPG_TOPK_MAX values). */
+static int
+s_central_fits(const vs_dpg_fn_t *fn, uint32_t arg, uint32_t window, sbuf_t *err)
+{
+	size_t n, c;
+
+	if (fn->kind != VS_DPG_FN_CENTRAL)
+		return 0;
+	if (fn->id == VS_DPG_FN_KMEANS) {
+		n = (size_t)arg * window + arg + 2;
+		if (n > VS_DPG_TOPK_MAX)
+			return s_fail(err, -E2BIG, "KMEANS k=%u over windows of %u: %zu values, a "
+			    "result holds %d (k x window + k + 2)", arg, window, n, VS_DPG_TOPK_MAX);
+	} else if (fn->id == VS_DPG_FN_PCA) {
+		c = arg == 0 || arg > window ? window : arg;
+		n = 2 * c + c * window;
+		if (n > VS_DPG_TOPK_MAX)
+			return s_fail(err, -E2BIG, "PCA of %zu components over windows of %u: %zu "
+			    "values, a result holds %d (choose fewer with ARG)", c, window, n,
+			    VS_DPG_TOPK_MAX);
+	}
 	return 0;
 }
 
@@ -766,7 +820,8 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 
 	if (c->n_args < 2)
 		return s_fail(err, -EINVAL, "usage: create P|C|H NODES [fn=F] [arg=N] [bf=N] "
-		    "[height=N] [metric=M] [period=D] [out=console|log|warehouse] [start]");
+		    "[height=N] [metric=M] [period=D] [window=N] [passes=N] "
+		    "[out=console|log|warehouse] [start]");
 	if (vs_dpg_topo_parse(c->args[0], &kind) < 0)
 		return s_fail(err, -EINVAL, "unknown topology %.64s (P, C or H)", c->args[0]);
 	if (m->n_dpgs == MAX_DPGS)
@@ -776,6 +831,7 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 		return s_fail(err, -ENOMEM, "out of memory");
 	snprintf(g->metric, sizeof(g->metric), "net.tx.bytes");
 	g->period_ns = VS_NS_PER_SEC;
+	g->window = 8;
 	bf = 2;
 	for (size_t i = 2; i < c->n_args; i++) {
 		const char *a = c->args[i], *v = strchr(a, '=');
@@ -789,6 +845,15 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 			fname = v + 1;
 		else if (!strncmp(a, "arg=", 4))
 			fnarg = v + 1;
+		else if (!strncmp(a, "window=", 7)) {
+			if (s_uint(v + 1, VS_DPG_MAX_WINDOW, &g->window) < 0 || g->window < 2)
+				rc = s_fail(err, -EINVAL, "window: expected 2..%d, not %.32s",
+				    VS_DPG_MAX_WINDOW, v + 1);
+		} else if (!strncmp(a, "passes=", 7)) {
+			if (s_uint(v + 1, VS_DPG_KMEANS_MAXPASSES, &g->fn_arg2) < 0)
+				rc = s_fail(err, -EINVAL, "passes: expected 0..%u, not %.32s",
+				    VS_DPG_KMEANS_MAXPASSES, v + 1);
+		}
 		else if (!strncmp(a, "out=", 4)) {
 			if (vs_out_parse(v + 1, &g->out_kind) < 0)
 				rc = s_fail(err, -EINVAL, "out: console, log or warehouse, not %.32s",
@@ -816,7 +881,8 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 		if (rc < 0)
 			goto fail;
 	}
-	if ((rc = s_fn_arg(fname, fnarg, &g->fn, &g->fn_arg, err)) < 0)
+	if ((rc = s_fn_arg(fname, fnarg, &g->fn, &g->fn_arg, err)) < 0 ||
+	    (rc = s_central_fits(g->fn, g->fn_arg, g->window, err)) < 0)
 		goto fail;
 	if ((rc = s_nodes(m, g, c->args[1], err)) < 0)
 		goto fail;
@@ -951,7 +1017,8 @@ s_cmd_assign(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 
 	if (rc < 0)
 		return rc;
-	if ((rc = s_fn_arg(c->args[1], c->n_args > 2 ? c->args[2] : NULL, &fn, &arg, err)) < 0)
+	if ((rc = s_fn_arg(c->args[1], c->n_args > 2 ? c->args[2] : NULL, &fn, &arg, err)) < 0 ||
+	    (rc = s_central_fits(fn, arg, g->window, err)) < 0)
 		return rc;
 	g->fn = fn;
 	g->fn_arg = arg;
