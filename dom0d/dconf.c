@@ -179,6 +179,37 @@ vs_dconf_set(vs_dconf_t *c, const char *key, const char *v, char *err, size_t er
 		return s_string(c->intake_endpoint, sizeof(c->intake_endpoint), v, key, err,
 		    errlen);
 	}
+	if (!strcmp(key, "master-endpoint")) {
+		if (!strcmp(v, "off")) {
+			c->master_endpoint[0] = '\0';
+			return 0;
+		}
+		if (strncmp(v, "tcp://", 6) && strncmp(v, "ipc://", 6)) {
+			snprintf(err, errlen, "master-endpoint: expected off, ipc://PATH or "
+			    "tcp://ADDR:PORT, not \"%.64s\"", v);
+			return -EINVAL;
+		}
+		return s_string(c->master_endpoint, sizeof(c->master_endpoint), v, key, err,
+		    errlen);
+	}
+	if (!strcmp(key, "master-key"))
+		return s_string(c->master_key, sizeof(c->master_key), v, key, err, errlen);
+	if (!strcmp(key, "master-client-key"))
+		return s_string(c->master_client_key, sizeof(c->master_client_key), v, key, err,
+		    errlen);
+	if (!strcmp(key, "host-name")) {
+		size_t n = strlen(v);
+
+		for (size_t i = 0; i < n; i++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
+			    v[i]))
+				n = 0;
+		if (n == 0 || n > 63) {
+			snprintf(err, errlen, "host-name: 1..63 of [A-Za-z0-9_.-], not \"%.64s\"", v);
+			return -EINVAL;
+		}
+		return s_string(c->host_name, sizeof(c->host_name), v, key, err, errlen);
+	}
 	if (!strcmp(key, "intake-user"))
 		return s_string(c->intake_user, sizeof(c->intake_user), v, key, err, errlen);
 	if (!strcmp(key, "intake-key"))

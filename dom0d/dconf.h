@@ -38,6 +38,11 @@ typedef struct vs_dconf {
 	uint64_t intake_max_bytes;   /* per domain per second */
 	int64_t intake_stats_ns;     /* how often the intake's counters are reported */
 	uint64_t intake_max_conns;   /* connection-table entries kept per domain */
+	/* DPGs (dpg/vnode.h): off while master_endpoint is empty */
+	char master_endpoint[256];   /* vmasterd's ROUTER: ipc://PATH or tcp://ADDR:PORT */
+	char master_key[256];        /* tcp://: vmasterd's public key (a key file or Z85) */
+	char master_client_key[256]; /* tcp://: this host's key pair (made at first start) */
+	char host_name[64];          /* the name this host registers under; "" = hostname */
 } vs_dconf_t;
 
 void vs_dconf_defaults(vs_dconf_t *c);

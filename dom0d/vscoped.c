@@ -27,6 +27,9 @@
 #include "sampler.h"
 #include "shaper.h"
 #include "wire.h"
+#include "vnode.h"
+#include "dpgwire.h"
+#include "agentkeys.h"
 
 static volatile sig_atomic_t s_stop, s_reload;
 
@@ -68,6 +71,7 @@ typedef struct daemon {
 	vs_agentkey_t *hv_keys;         /* published by the guests (xen: xenstore) */
 	size_t n_hv_keys;
 	int hv_keys_warned;
+	vs_dpg_host_t *dpg;             /* VNodes of vmasterd's DPGs, when master-endpoint is set */
 } daemon_t;
 
 static void s_intake_keys(daemon_t *d, int force);
@@ -94,6 +98,8 @@ s_usage(FILE *f)
 	    "  -i, --interval DURATION sampling interval, 1ms..60s (default 100ms)\n"
 	    "  -p, --pidfile FILE      pidfile (default %s/vscoped.pid)\n"
 	    "      --stderr            log to stderr instead of syslog\n"
+	    "  -m, --master ENDPOINT   register with vmasterd there and host its VNodes\n"
+	    "      --host-name NAME    the name to register under (default: the hostname)\n"
 	    "      --shaping-dir DIR   shaping state files (default %s)\n"
 	    "      --cleanup-shaping   remove every vscope-owned shaping rule and IFB, and exit\n"
 	    "  -d, --debug             log debug messages\n"
@@ -336,6 +342,13 @@ s_reload_conf(daemon_t *d)
 	n.history_memory = d->conf.history_memory;
 	n.max_series = d->conf.max_series;
 	snprintf(n.control, sizeof(n.control), "%s", d->conf.control);
+	if (strcmp(n.master_endpoint, d->conf.master_endpoint) ||
+	    strcmp(n.host_name, d->conf.host_name))
+		vs_warn("reload: master-endpoint and host-name take effect at the next start");
+	memcpy(n.master_endpoint, d->conf.master_endpoint, sizeof(n.master_endpoint));
+	memcpy(n.master_key, d->conf.master_key, sizeof(n.master_key));
+	memcpy(n.master_client_key, d->conf.master_client_key, sizeof(n.master_client_key));
+	memcpy(n.host_name, d->conf.host_name, sizeof(n.host_name));
 	snprintf(n.pidfile, sizeof(n.pidfile), "%s", d->conf.pidfile);
 	n.use_syslog = d->conf.use_syslog;
 	n.host_metrics = d->conf.host_metrics;
@@ -584,6 +597,114 @@ s_intake_rec(void *arg, const char *domain, const vs_intake_rec_t *r)
 		d->intake_late++;
 }
 
+/* ---- VNodes (dpg/vnode.h): the sampler history is what leaves read ------------------- */
+
+static int
+s_dpg_read(void *arg, const char *entity, const char *metric, int64_t window_ns, double *rate_r)
+{
+	daemon_t *d = arg;
+	vs_history_t *h = vs_sampler_history(d->sampler);
+	vs_series_info_t info;
+	double v;
+	int64_t span;
+	uint64_t n;
+	int id = vs_history_series_find(h, entity, metric), rc;
+
+	if (id < 0 || vs_history_series_info(h, id, &info) < 0)
+		return -ENOENT;
+	rc = vs_history_aggregate(h, id, vs_now_ns() - window_ns, 0, &v, &span, &n);
+	if (rc < 0)
+		return rc;
+	if (info.kind == VS_KIND_COUNTER) {
+		if (span <= 0)
+			return -ENODATA;
+		v /= (double)span / 1e9;
+	}
+	*rate_r = v;
+	return 0;
+}
+
+static int
+s_dpg_inventory(void *arg, vs_dpg_dom_t **doms_r, size_t *n_r)
+{
+	daemon_t *d = arg;
+	const vs_graph_t *g = vs_sampler_graph(d->sampler);
+	vs_dpg_dom_t *doms = calloc(g->n + 1, sizeof(*doms));
+	size_t n = 0;
+
+	if (!doms)
+		return -ENOMEM;
+	for (size_t i = 0; i < g->n; i++) {
+		const vs_dom_t *dom = &g->doms[i].dom;
+
+		if (!vs_dpgwire_name_ok(dom->name))
+			continue;
+		snprintf(doms[n].name, sizeof(doms[n].name), "%s", dom->name);
+		for (size_t v = 0; v < dom->n_vifs && doms[n].n_vifs < 8; v++)
+			if (vs_dpgwire_name_ok(dom->vifs[v].ifname))
+				snprintf(doms[n].vifs[doms[n].n_vifs++], sizeof(doms[n].vifs[0]), "%s",
+				    dom->vifs[v].ifname);
+		n++;
+	}
+	*doms_r = doms;
+	*n_r = n;
+	return 0;
+}
+
+static int
+s_dpg_start(daemon_t *d)
+{
+	vs_dpg_host_config_t hc;
+	char err[512], host[64], spub[VS_Z85_KEY_LEN + 1], pub[VS_Z85_KEY_LEN + 1],
+	    sec[VS_Z85_KEY_LEN + 1];
+
+	if (d->conf.master_endpoint[0] == '\0')
+		return 0;
+	memset(&hc, 0, sizeof(hc));
+	if (d->conf.host_name[0])
+		snprintf(host, sizeof(host), "%s", d->conf.host_name);
+	else if (gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	hc.endpoint = d->conf.master_endpoint;
+	hc.host = host;
+	hc.read = s_dpg_read;
+	hc.inventory = s_dpg_inventory;
+	hc.arg = d;
+	if (!strncmp(d->conf.master_endpoint, "tcp://", 6)) {
+		int created = 0;
+
+		/* vmasterd's key: a Z85 string or a key file */
+		if (vs_z85_key_ok(d->conf.master_key))
+			memcpy(spub, d->conf.master_key, sizeof(spub));  /* 40 chars + NUL */
+		else if (!d->conf.master_key[0] ||
+		    vs_keyfile_read(d->conf.master_key, spub, NULL, err, sizeof(err)) < 0) {
+			vs_err("master-endpoint %s needs master-key (vmasterd's public key)%s%s",
+			    d->conf.master_endpoint, d->conf.master_key[0] ? ": " : "",
+			    d->conf.master_key[0] ? err : "");
+			return -1;
+		}
+		if (!d->conf.master_client_key[0] ||
+		    vs_keyfile_ensure(d->conf.master_client_key, pub, sec, &created, err,
+		    sizeof(err)) < 0) {
+			vs_err("master-client-key: %s", d->conf.master_client_key[0] ? err :
+			    "needed for a tcp:// master-endpoint");
+			return -1;
+		}
+		hc.server_key = spub;
+		hc.public_key = pub;
+		hc.secret_key = sec;
+	}
+	d->dpg = vs_dpg_host_new(d->zctx, &hc, err, sizeof(err));
+	explicit_bzero(sec, sizeof(sec));
+	if (!d->dpg) {
+		vs_err("DPG: %s", err);
+		return -1;
+	}
+	vs_notice("DPG: registering as %s with vmasterd at %s", host, d->conf.master_endpoint);
+	return 0;
+}
+
 static int
 s_run(daemon_t *d, int *ready_fd)
 {
@@ -640,6 +761,8 @@ s_run(daemon_t *d, int *ready_fd)
 	/* before the hypervisor is opened, so the child could not inherit its handles anyway */
 	if (s_intake_start(d) < 0)
 		return 1;
+	if (s_dpg_start(d) < 0)
+		return 1;
 	d->hv_backoff = VS_NS_PER_SEC;
 	s_hv_connect(d);
 	d->next_relist = vs_mono_ns() + RELIST_NS;
@@ -649,8 +772,8 @@ s_run(daemon_t *d, int *ready_fd)
 	s_ready(ready_fd, 0);
 
 	while (!s_stop) {
-		zmq_pollitem_t items[5];
-		int n = 0, hv_fd = -1, timeout_ms = 250, prc, in_at = -1;
+		zmq_pollitem_t items[6];
+		int n = 0, hv_fd = -1, timeout_ms = 250, prc, in_at = -1, dpg_at = -1;
 		int64_t now = vs_mono_ns();
 
 		items[n++] = (zmq_pollitem_t){ vs_control_socket(d->control), 0, ZMQ_POLLIN, 0 };
@@ -662,8 +785,13 @@ s_run(daemon_t *d, int *ready_fd)
 			in_at = n;
 			items[n++] = (zmq_pollitem_t){ NULL, vs_intake_fd(d->intake), ZMQ_POLLIN, 0 };
 		}
+		if (d->dpg) {
+			dpg_at = n;
+			items[n++] = (zmq_pollitem_t){ vs_dpg_host_socket(d->dpg), 0, ZMQ_POLLIN, 0 };
+			timeout_ms = 100;       /* heartbeats and the DPGs' periods */
+		}
 		if (d->intake)
-			timeout_ms = 250;       /* reap and restart the child promptly */
+			timeout_ms = timeout_ms < 250 ? timeout_ms : 250;       /* reap the child */
 		if (!d->hv_connected) {
 			int64_t wait = (d->hv_retry_at - now) / VS_NS_PER_MSEC;
 			timeout_ms = wait < 0 ? 0 : wait < timeout_ms ? (int)wait : timeout_ms;
@@ -722,6 +850,11 @@ s_run(daemon_t *d, int *ready_fd)
 		}
 		if (prc > 0 && (items[0].revents & ZMQ_POLLIN))
 			vs_control_process(d->control);
+		if (d->dpg) {
+			if (prc > 0 && dpg_at >= 0 && (items[dpg_at].revents & ZMQ_POLLIN))
+				vs_dpg_host_process(d->dpg);
+			vs_dpg_host_tick(d->dpg, vs_mono_ns(), vs_now_ns());
+		}
 	}
 	vs_notice("vscoped exiting");
 	return rc;
@@ -730,6 +863,7 @@ s_run(daemon_t *d, int *ready_fd)
 static void
 s_cleanup(daemon_t *d)
 {
+	vs_dpg_host_destroy(&d->dpg);
 	vs_intake_destroy(&d->intake);
 	d->ctx.intake = NULL;
 	free(d->dir_keys);
@@ -773,6 +907,8 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "intake-child", required_argument, NULL, 'I' },
+		{ "master", required_argument, NULL, 'm' },
+		{ "host-name", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	daemon_t d;
@@ -785,7 +921,7 @@ main(int argc, char **argv)
 	d.timer_fd = -1;
 	d.pid_fd = -1;
 	d.conf_path = VS_DCONF_DEFAULT_PATH;
-	while ((opt = getopt_long(argc, argv, "c:nfH:s:i:p:dhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:nfH:s:i:p:dhVm:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': d.conf_path = optarg; d.conf_path_given = 1; break;
 		case 'n': check = 1; break;
@@ -794,6 +930,8 @@ main(int argc, char **argv)
 		case 's': s_override(&d, "control", optarg); break;
 		case 'i': s_override(&d, "interval", optarg); break;
 		case 'p': s_override(&d, "pidfile", optarg); break;
+		case 'm': s_override(&d, "master-endpoint", optarg); break;
+		case 'N': s_override(&d, "host-name", optarg); break;
 		case 'E': to_stderr = 1; break;
 		case 'd': debug = 1; break;
 		case 'S': d.shaping_dir = optarg; break;

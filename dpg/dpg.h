@@ -67,6 +67,12 @@ int vs_dpg_topo_insert(vs_dpg_topo_t *topo, uint32_t host, uint32_t src, uint32_
  * the grandparent). -ENOENT unknown, -EINVAL for the root. */
 int vs_dpg_topo_remove_vnode(vs_dpg_topo_t *topo, uint32_t id);
 
+/* A new detached VNode on host at level (a leaf brought back); attach it with _add. */
+int vs_dpg_topo_add_vnode(vs_dpg_topo_t *topo, uint32_t host, uint32_t level, uint32_t *id_r);
+/* 1 when VNode id is alive and its parents lead to root (it is deployed). After a delete a
+ * detached VNode has no parent either: the caller names the DPG's root. */
+int vs_dpg_topo_attached(const vs_dpg_topo_t *topo, uint32_t root, uint32_t id);
+
 const char *vs_dpg_topo_name(vs_dpg_topo_kind_t kind);            /* "P", "C", "H" */
 int vs_dpg_topo_parse(const char *s, vs_dpg_topo_kind_t *kind_r); /* -EINVAL */
 

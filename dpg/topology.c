@@ -318,6 +318,32 @@ vs_dpg_topo_remove_vnode(vs_dpg_topo_t *t, uint32_t id)
 	return 0;
 }
 
+int
+vs_dpg_topo_add_vnode(vs_dpg_topo_t *t, uint32_t host, uint32_t level, uint32_t *id_r)
+{
+	int rc = s_grow(t, t->n + 1);
+
+	if (rc < 0)
+		return rc;
+	*id_r = s_push(t, host, level);
+	return 0;
+}
+
+int
+vs_dpg_topo_attached(const vs_dpg_topo_t *t, uint32_t root, uint32_t id)
+{
+	size_t steps;
+
+	for (steps = 0; id != VS_DPG_NO_PARENT && steps <= t->n; steps++) {
+		if (!s_valid(t, id))
+			return 0;
+		if (id == root)
+			return 1;
+		id = t->v[id].parent;
+	}
+	return 0;
+}
+
 const char *
 vs_dpg_topo_name(vs_dpg_topo_kind_t kind)
 {

@@ -87,16 +87,29 @@ typedef struct s_load {
 	unsigned shape_next;
 	int64_t last_time, day_add;
 	int have_last;
-	/* time parse cache, per time spec */
+	/* per time spec: "${field}" with one epoch format (tfield set), else the template */
+	struct {
+		int known;
+		const char *tfield;
+		size_t tfn;
+	} tfast[VS_MSPEC_MAX_TIMES];
+	/* time parse cache, per time spec (for the zone it was parsed in) */
 	struct {
 		char prefix[96];
 		size_t plen;
 		int fmt;
 		int64_t ns;
+		int zone;
+		/* a format ending in %H:%M:%S: the text before the time of day, and the time
+		 * of its midnight (sar: the banner's date, then a time a line) */
+		char todprefix[96];
+		size_t todlen;
+		int64_t todbase;
 	} tcache[VS_MSPEC_MAX_TIMES];
 	char tmp[1024];
 	unsigned long lineno;
 	int fatal;
+	int wh_failed;          /* the warehouse refused rows (full, I/O): nothing is kept */
 	char **names;           /* structured formats: interned column names */
 	size_t nnames, namecap;
 } s_load_t;
@@ -121,7 +134,8 @@ static const char *
 s_var_get(s_load_t *L, const char *name, size_t nl, size_t *n_r)
 {
 	for (int i = 0; i < L->nfields; i++)
-		if (strncmp(L->fields[i].name, name, nl) == 0 && L->fields[i].name[nl] == '\0') {
+		if (L->fields[i].name[0] == name[0] && strncmp(L->fields[i].name, name, nl) == 0 &&
+		    L->fields[i].name[nl] == '\0') {
 			L->fields[i].used = 1;
 			*n_r = L->fields[i].n;
 			return L->fields[i].v;
@@ -231,6 +245,27 @@ s_zone(s_load_t *L)
 	return 0;
 }
 
+/* "HH:MM:SS" (two digits each, a valid time of day): 1 with the seconds. */
+static int
+s_hms(const char *p, int64_t *secs_r)
+{
+	int d[6];
+
+	if (p[2] != ':' || p[5] != ':')
+		return 0;
+	for (int i = 0, k = 0; i < 8; i++) {
+		if (i == 2 || i == 5)
+			continue;
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+		d[k++] = p[i] - '0';
+	}
+	if (d[0] * 10 + d[1] > 23 || d[2] > 5 || d[4] > 5)
+		return 0;
+	*secs_r = (d[0] * 10 + d[1]) * 3600 + (d[2] * 10 + d[3]) * 60 + d[4] * 10 + d[5];
+	return 1;
+}
+
 static int
 s_time(s_load_t *L, int ti, int64_t *ns_r)
 {
@@ -239,8 +274,40 @@ s_time(s_load_t *L, int ti, int64_t *ns_r)
 	size_t n;
 	int rc, k;
 
+	/* "${field}" with one epoch format (%{begin:usec}t, $msec): the field's text parsed
+	 * in place; anything that does not parse takes the path below for its message */
+	if (!L->tfast[ti].known) {
+		const char *e = strchr(t->tmpl, '}');
+		L->tfast[ti].known = 1;
+		if (t->nfmt == 1 && strncmp(t->fmts[0], "epoch-", 6) == 0 && t->tmpl[0] == '$' &&
+		    t->tmpl[1] == '{' && e != NULL && e[1] == '\0') {
+			L->tfast[ti].tfield = t->tmpl + 2;
+			L->tfast[ti].tfn = (size_t)(e - t->tmpl - 2);
+		}
+	}
+	if (L->tfast[ti].tfield != NULL) {
+		const char *v = s_var_get(L, L->tfast[ti].tfield, L->tfast[ti].tfn, &n);
+		if (v != NULL && vs_mtime_parse(v, n, t->fmts[0], L->zone_off, ns_r) == 0)
+			return 0;
+	}
 	if ((rc = s_expand(L, t->tmpl, buf, sizeof(buf), &n)) < 0)
 		return rc == -E2BIG ? s_fail(L, rc, "time value too long") : rc;
+	if (L->tcache[ti].zone != L->zone_off) {        /* cached in another zone */
+		L->tcache[ti].plen = 0;
+		L->tcache[ti].prefix[0] = '\0';
+		L->tcache[ti].todlen = 0;
+		L->tcache[ti].zone = L->zone_off;
+	}
+	/* the same text before the time of day: its midnight plus HH:MM:SS (what the format
+	 * that parsed that text would give, as it parses this one the same way) */
+	if (L->tcache[ti].todlen > 0 && n == L->tcache[ti].todlen + 8 &&
+	    memcmp(buf, L->tcache[ti].todprefix, L->tcache[ti].todlen) == 0) {
+		int64_t secs;
+		if (s_hms(buf + n - 8, &secs)) {
+			*ns_r = L->tcache[ti].todbase + secs * 1000000000;
+			return 0;
+		}
+	}
 	/* a cached parse of the same leading text (up to the fraction) */
 	if (L->tcache[ti].plen > 0 && n >= L->tcache[ti].plen &&
 	    memcmp(buf, L->tcache[ti].prefix, L->tcache[ti].plen) == 0) {
@@ -265,7 +332,16 @@ s_time(s_load_t *L, int ti, int64_t *ns_r)
 		int f = (L->tcache[ti].fmt + k) % t->nfmt;    /* the last that worked first */
 		if (vs_mtime_parse(buf, n, t->fmts[f], L->zone_off, ns_r) == 0) {
 			const char *ff = strstr(t->fmts[f], "%f");
+			size_t fl = strlen(t->fmts[f]);
+			int64_t secs;
 			L->tcache[ti].fmt = f;
+			L->tcache[ti].todlen = 0;
+			if (fl >= 8 && strcmp(t->fmts[f] + fl - 8, "%H:%M:%S") == 0 && n > 8 &&
+			    n - 8 < sizeof(L->tcache[ti].todprefix) && s_hms(buf + n - 8, &secs)) {
+				memcpy(L->tcache[ti].todprefix, buf, n - 8);
+				L->tcache[ti].todlen = n - 8;
+				L->tcache[ti].todbase = *ns_r - secs * 1000000000;
+			}
 			L->tcache[ti].plen = 0;
 			if (n < sizeof(L->tcache[ti].prefix))
 				memcpy(L->tcache[ti].prefix, buf, n + 1);
@@ -586,8 +662,10 @@ s_emit(s_load_t *L, vs_wh_table_t *t, unsigned key, int64_t time_ns, const char 
 		}
 	}
 	rc = vs_wh_insert(L->wh, t, L->load_id, L->host_id, time_ns, L->vals);
-	if (rc < 0)
+	if (rc < 0) {
+		L->wh_failed = 1;
 		return s_fail(L, rc, "insert into %s: %s", t->name, vs_wh_error(L->wh));
+	}
 	L->res->rows++;
 	return 0;
 }
@@ -628,12 +706,13 @@ s_groups(s_load_t *L, const vs_mrx_t *rx, const char *line, int as_vars, const c
 			continue;
 		s = ov[2 * gn];
 		e = ov[2 * gn + 1];
-		if (cols != NULL && (strcmp(nm, "cols") == 0 || strcmp(nm, "header") == 0)) {
+		if (cols != NULL && (nm[0] == 'c' || nm[0] == 'h') && (strcmp(nm, "cols") == 0 ||
+		    strcmp(nm, "header") == 0)) {
 			*cols = line + s;
 			*coln = e - s;
 			continue;
 		}
-		if (label != NULL && strcmp(nm, "label") == 0) {
+		if (label != NULL && nm[0] == 'l' && strcmp(nm, "label") == 0) {
 			*label = line + s;
 			*labeln = e - s;
 			continue;
@@ -816,11 +895,13 @@ s_line(s_load_t *L, char *line, size_t n)
 	for (int i = 0; i < s->nrecord; i++)
 		if (s_match(L, &s->record[i], line, n)) {
 			char save[sizeof(L->res->error)];
-			memcpy(save, L->res->error, sizeof(save));
+			int had = L->res->error[0] != '\0';
+			if (had)        /* the first unparsed line's message is kept */
+				memcpy(save, L->res->error, sizeof(save));
 			rc = s_record(L, i, line);
 			if (rc == -EINVAL || rc == -ENOENT) {
 				/* the line does not fit: skipped and counted, not fatal */
-				if (save[0] != '\0')
+				if (had)
 					memcpy(L->res->error, save, sizeof(save));
 				return 1;
 			}
@@ -1020,6 +1101,10 @@ s_end(s_load_t *L, int rc)
 	int r;
 
 	s_table_stats(L);
+	/* rows are written in batches: after the warehouse refused some, which of the rows
+	 * before are in is not known row by row, so none is kept */
+	if (rc < 0 && L->wh_failed)
+		res->rows = 0;
 	if (rc < 0 && res->rows == 0) {
 		snprintf(res->status, sizeof(res->status), "failed");
 		vs_wh_rollback(L->wh);

@@ -66,6 +66,21 @@ for t in hsperf statsd; do
 	if [[ $r == 0 ]]; then echo "fuzz: fuzz_$t ran ${asecs}s clean"
 	else echo "fuzz: FAILED (see $build/fuzz_$t.log)"; rc=$r; fi
 done
+# ---- dpg: the DPG protocol's decoder (control and data frames), 15 s ----
+dsecs=$(( secs < 15 ? secs : 15 ))
+fz=$build/fuzz/fuzz_dpgwire
+if [[ ! -x $fz ]]; then
+	(cd "$build" && make -s fuzz/fuzz_dpgwire) || { echo "fuzz: cannot build $fz"; exit 1; }
+fi
+c=$(mktemp -d)
+cp "$top"/fuzz/corpus-dpg/* "$c"/ 2>/dev/null
+ASAN_OPTIONS=detect_leaks=1 "$fz" -max_total_time="$dsecs" -max_len=70000 -rss_limit_mb=2048 \
+	-print_final_stats=1 "$c" >"$build/fuzz_dpgwire.log" 2>&1
+r=$?
+rm -rf "$c"
+tail -n 4 "$build/fuzz_dpgwire.log"
+if [[ $r == 0 ]]; then echo "fuzz: fuzz_dpgwire ran ${dsecs}s clean"
+else echo "fuzz: FAILED (see $build/fuzz_dpgwire.log)"; rc=$r; fi
 # ---- dpg: partial results from peers, entropy windows, K-means and PCA inputs, 15 s ----
 fz=$build/fuzz/fuzz_dpg_part
 if [[ ! -x $fz ]]; then

@@ -125,6 +125,17 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "[options] DOMAIN",
 	  "Remove a domain's shaping (every trace of it in tc)",
 	  "      --vif VIF           only this VIF's rule\n" },
+	{ "dpg", vs_cmd_dpg,
+	  "[-m ENDPOINT] create|assign|start|stop|add|insert|delete|destroy|list|results|hosts|"
+	  "functions [ARG...]",
+	  "Distributed Processing Graphs through vmasterd (see vscope-dpg(1))",
+	  "  -m, --master ENDPOINT   vmasterd's endpoint (default $VSCOPE_MASTER, else\n"
+	  "                          " RUNSTATEDIR "/vscope/vmasterd.sock)\n"
+	  "  create P|C|H NODES [fn=F] [arg=N] [bf=N] [height=N] [metric=M] [period=D] [start]\n"
+	  "                          NODES: all, or HOST[:DOMAIN][*N],...\n"
+	  "  assign DPG FUNCTION [ARG]   start DPG   stop DPG   destroy DPG\n"
+	  "  add DPG SRC DST   delete DPG SRC DST   insert DPG HOST SRC DST\n"
+	  "  list [DPG]   results DPG [N]   hosts   functions\n" },
 	{ "help", s_cmd_help,
 	  "[COMMAND]",
 	  "Show the commands, or one command's options",

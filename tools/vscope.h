@@ -50,6 +50,7 @@ int vs_cmd_mscope_analyze(vs_globals_t *g, int argc, char **argv, const char *ur
 int vs_cmd_shape(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_unshape(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_conns(vs_globals_t *g, int argc, char **argv);         /* cmd_conns.c */
+int vs_cmd_dpg(vs_globals_t *g, int argc, char **argv);           /* cmd_dpg.c */
 
 /* ---- shared helpers (vscope.c) ---- */
 

@@ -1,0 +1,1548 @@
+/*
+ * vmasterd: the VMaster (VScope §2.2). Hosts (vscoped) register on its ROUTER and heartbeat;
+ * the DPGManager (Table 4) builds DPGs over registered hosts and domains, deploys each host's
+ * VNodes in one batched message, relays partial results between hosts (checking every link
+ * against the topology), keeps the root's results and answers `vscope dpg` consoles.
+ * See vmasterd(8).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "agentkeys.h"
+#include "clock.h"
+#include "dpg.h"
+#include "dpgwire.h"
+#include "log.h"
+#include "output.h"
+
+#define MAX_HOSTS    4096
+#define MAX_DPGS     1024
+#define N_RESULTS    64
+#define HOST_DOWN_NS (3 * VS_NS_PER_SEC)
+/* After a connection closed (a process died: the kernel closes its socket at once), a host
+ * silent for this long is down without waiting out HOST_DOWN_NS; heartbeats come every
+ * VS_DPG_HEARTBEAT_NS. */
+#define HOST_GONE_NS (3 * VS_NS_PER_SEC / 2)
+#define MAX_ID       256
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#define DEFAULT_LOG_DIR   LOCALSTATEDIR "/log/vscope"
+#define DEFAULT_WAREHOUSE "sqlite:" LOCALSTATEDIR "/lib/vscope/vscope.db"
+
+static volatile sig_atomic_t s_stop;
+static void s_on_stop(int sig) { (void)sig; s_stop = 1; }
+
+typedef struct {
+	char name[VS_DPG_MAX_NAME + 1];
+	unsigned char id[MAX_ID];       /* ZeroMQ routing id */
+	size_t id_len;
+	int up;
+	int64_t last_ns;                /* monotonic, last message */
+	Vsdpg__Register *reg;           /* latest registration (owned) */
+} host_t;
+
+typedef struct {
+	char host[VS_DPG_MAX_NAME + 1];
+	char domain[VS_DPG_MAX_NAME + 1];       /* "" = every VIF of the host */
+} node_t;
+
+typedef struct {
+	int64_t round;
+	uint32_t leaves, expected;
+	uint64_t count;
+	double v[VS_DPG_TOPK_MAX];
+	size_t n;
+	uint64_t drops;
+	int err;                /* a central function's -errno (no value) */
+} result_t;
+
+typedef struct {
+	uint32_t node;          /* index into the DPG's node list */
+	uint32_t attach_to;     /* where it goes back when its host returns */
+} lost_t;
+
+typedef struct {
+	uint32_t id;
+	vs_dpg_topo_t *topo;
+	uint32_t root;
+	node_t *nodes;
+	size_t n_nodes, cap_nodes;
+	const vs_dpg_fn_t *fn;
+	uint32_t fn_arg;
+	uint32_t fn_arg2;       /* K-means: passes */
+	uint32_t window;        /* central functions: samples per leaf row */
+	char metric[VS_DPG_MAX_NAME + 1];
+	int64_t period_ns;
+	int running;
+	uint64_t gen;
+	char (*deployed)[VS_DPG_MAX_NAME + 1];  /* hosts holding its VNodes */
+	size_t n_deployed;
+	size_t pending;         /* hosts yet to confirm gen */
+	int64_t deploy_ns, confirmed_ns;
+	result_t res[N_RESULTS];
+	size_t n_res;           /* results kept so far (ring) */
+	uint64_t results;
+	lost_t *lost;
+	size_t n_lost;
+	char note[256];         /* what the last host failure did to it */
+	vs_out_kind_t out_kind; /* where results go besides the console */
+	vs_out_t *out;
+} dpg_t;
+
+typedef struct {
+	void *zctx, *sock;
+	host_t hosts[MAX_HOSTS];
+	size_t n_hosts;
+	dpg_t *dpgs[MAX_DPGS];
+	size_t n_dpgs;
+	uint32_t next_id;
+	uint64_t msgs, msgs_bad, parts_relayed, parts_refused, parts_unroutable;
+	char ipc_path[512];
+	void *mon;                      /* the ROUTER's socket monitor: disconnections */
+	int64_t disc_ns;                /* monotonic, latest disconnection */
+	vs_outs_t *outs;                /* log directory, warehouse */
+	const char *plugin_dir;         /* -P: where `dpg plugin FILE` loads from */
+	vs_dpg_plugin_t *plugins[64];
+	size_t n_plugins;
+} master_t;
+
+/* ---- output helpers --------------------------------------------------------------------- */
+
+typedef struct {
+	char *s;
+	size_t len, cap;
+} sbuf_t;
+
+static void __attribute__((format(printf, 2, 3)))
+s_add(sbuf_t *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->len + 512 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		char *s;
+
+		while (cap < b->len + 512)
+			cap *= 2;
+		if (cap > VS_DPG_MAX_TEXT || !(s = realloc(b->s, cap)))
+			return;
+		b->s = s;
+		b->cap = cap;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->len += (size_t)n < b->cap - b->len ? (size_t)n : b->cap - b->len - 1;
+}
+
+static int
+s_send_to(master_t *m, const unsigned char *id, size_t id_len, Vsdpg__Msg *msg)
+{
+	size_t len;
+	void *buf = vs_dpgwire_pack(msg, &len);
+	int rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	if (zmq_send(m->sock, id, id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(m->sock, buf, len, ZMQ_DONTWAIT) < 0)
+		rc = -errno;
+	free(buf);
+	return rc;
+}
+
+/* ---- hosts ------------------------------------------------------------------------------ */
+
+static host_t *
+s_host(master_t *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (!strcmp(m->hosts[i].name, name))
+			return &m->hosts[i];
+	return NULL;
+}
+
+static const Vsdpg__Domain *
+s_domain(const host_t *h, const char *name)
+{
+	if (!h->reg)
+		return NULL;
+	for (size_t i = 0; i < h->reg->n_domains; i++)
+		if (!strcmp(h->reg->domains[i]->name, name))
+			return h->reg->domains[i];
+	return NULL;
+}
+
+/* ---- DPGs ------------------------------------------------------------------------------- */
+
+static dpg_t *
+s_dpg(master_t *m, const char *s)
+{
+	char *end;
+	unsigned long id = strtoul(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0')
+		return NULL;
+	for (size_t i = 0; i < m->n_dpgs; i++)
+		if (m->dpgs[i]->id == id)
+			return m->dpgs[i];
+	return NULL;
+}
+
+static void
+s_dpg_free(dpg_t **gp)
+{
+	dpg_t *g = *gp;
+
+	if (!g)
+		return;
+	vs_dpg_topo_destroy(&g->topo);
+	vs_out_close(&g->out);
+	free(g->nodes);
+	free(g->deployed);
+	free(g->lost);
+	free(g);
+	*gp = NULL;
+}
+
+static int
+s_node_add(dpg_t *g, const char *host, const char *domain, uint32_t *idx_r)
+{
+	if (g->n_nodes == g->cap_nodes) {
+		size_t cap = g->cap_nodes ? g->cap_nodes * 2 : 16;
+		node_t *n;
+
+		if (cap > VS_DPG_MAX_VNODES || !(n = realloc(g->nodes, cap * sizeof(*n))))
+			return -ENOMEM;
+		g->nodes = n;
+		g->cap_nodes = cap;
+	}
+	snprintf(g->nodes[g->n_nodes].host, sizeof(g->nodes[0].host), "%s", host);
+	snprintf(g->nodes[g->n_nodes].domain, sizeof(g->nodes[0].domain), "%s", domain);
+	if (idx_r)
+		*idx_r = (uint32_t)g->n_nodes;
+	g->n_nodes++;
+	return 0;
+}
+
+static const char *
+s_vhost(const dpg_t *g, uint32_t vid)
+{
+	return g->nodes[g->topo->v[vid].host].host;
+}
+
+static int
+s_deployed_has(const dpg_t *g, const char *host)
+{
+	for (size_t i = 0; i < g->n_deployed; i++)
+		if (!strcmp(g->deployed[i], host))
+			return 1;
+	return 0;
+}
+
+/* Sends every host its VNodes of g (hosts that no longer have any get an empty Deploy). */
+static void
+s_deploy(master_t *m, dpg_t *g, int gone)
+{
+	size_t nh = 0;
+	char (*hosts)[VS_DPG_MAX_NAME + 1] = calloc(m->n_hosts + g->n_deployed + 1,
+	    sizeof(*hosts));
+	Vsdpg__VNode *vn = calloc(g->topo->n + 1, sizeof(*vn));
+	Vsdpg__VNode **vp = calloc(g->topo->n + 1, sizeof(*vp));
+	char *(*ents)[VS_DPG_MAX_VIFS] = NULL;
+
+	if (!hosts || !vn || !vp)
+		goto out;
+	g->gen++;
+	g->pending = 0;
+	g->deploy_ns = vs_mono_ns();
+	g->confirmed_ns = 0;
+	/* the hosts involved: those that hold VNodes now and those that did */
+	for (size_t i = 0; i < g->n_deployed; i++)
+		snprintf(hosts[nh++], sizeof(hosts[0]), "%s", g->deployed[i]);
+	for (size_t i = 0; !gone && i < g->topo->n; i++) {
+		const char *hn;
+		int seen = 0;
+
+		if (!vs_dpg_topo_attached(g->topo, g->root, (uint32_t)i))
+			continue;
+		hn = s_vhost(g, (uint32_t)i);
+		for (size_t j = 0; j < nh && !seen; j++)
+			seen = !strcmp(hosts[j], hn);
+		if (!seen && nh < m->n_hosts + g->n_deployed)
+			snprintf(hosts[nh++], sizeof(hosts[0]), "%s", hn);
+	}
+	free(g->deployed);
+	g->deployed = calloc(nh + 1, sizeof(*g->deployed));
+	g->n_deployed = 0;
+	for (size_t j = 0; j < nh; j++) {
+		Vsdpg__Msg msg = VSDPG__MSG__INIT;
+		Vsdpg__Deploy d = VSDPG__DEPLOY__INIT;
+		host_t *h = s_host(m, hosts[j]);
+		size_t n = 0, n_ents = 0;
+
+		/* every VIF of the host, for leaves that stand for the whole host */
+		free(ents);
+		ents = calloc(1, sizeof(*ents));
+		for (size_t di = 0; ents && h && h->reg && di < h->reg->n_domains; di++)
+			for (size_t vi = 0; vi < h->reg->domains[di]->n_vifs &&
+			    n_ents < VS_DPG_MAX_VIFS; vi++)
+				ents[0][n_ents++] = h->reg->domains[di]->vifs[vi];
+
+		for (size_t i = 0; !gone && i < g->topo->n; i++) {
+			const vs_dpg_vnode_t *v = &g->topo->v[i];
+			const node_t *nd;
+
+			if (!vs_dpg_topo_attached(g->topo, g->root, (uint32_t)i) ||
+			    strcmp(s_vhost(g, (uint32_t)i), hosts[j]))
+				continue;
+			vsdpg__vnode__init(&vn[n]);
+			vn[n].id = v->id;
+			vn[n].parent = v->parent;
+			vn[n].parent_host = (char *)(v->parent == VS_DPG_NO_PARENT ? "" :
+			    s_vhost(g, v->parent));
+			vn[n].n_inputs = v->n_inputs;
+			nd = &g->nodes[v->host];
+			if (v->n_inputs == 0 && h && h->reg) {
+				/* a leaf sums its domain's VIFs (or every VIF of its host) */
+				const Vsdpg__Domain *dom = nd->domain[0] ? s_domain(h, nd->domain) : NULL;
+
+				if (dom) {
+					vn[n].entities = dom->vifs;
+					vn[n].n_entities = dom->n_vifs;
+				} else if (!nd->domain[0] && ents) {
+					vn[n].entities = ents[0];
+					vn[n].n_entities = n_ents;
+				}
+			}
+			vp[n] = &vn[n];
+			n++;
+		}
+		d.dpg = g->id;
+		d.gen = g->gen;
+		d.fn = g->fn->id;
+		d.fn_arg = g->fn_arg;
+		d.fn_arg2 = g->fn_arg2;
+		d.window = g->window;
+		d.central = g->fn->kind == VS_DPG_FN_CENTRAL;
+		d.metric = g->metric;
+		d.period_ns = g->period_ns;
+		d.running = g->running;
+		d.vnodes = vp;
+		d.n_vnodes = n;
+		msg.body_case = VSDPG__MSG__BODY_DEPLOY;
+		msg.deploy = &d;
+		if (n)
+			snprintf(g->deployed[g->n_deployed++], sizeof(g->deployed[0]), "%s", hosts[j]);
+		if (!h || !h->up) {
+			continue;
+		}
+		if (s_send_to(m, h->id, h->id_len, &msg) == 0 && n)
+			g->pending++;
+	}
+	if (g->pending == 0)
+		g->confirmed_ns = vs_mono_ns();
+out:
+	free(ents);
+	free(hosts);
+	free(vn);
+	free(vp);
+}
+
+/* The console's line for result r of g (no newline); the lost leaves on the latest. */
+static void
+s_result_line(const dpg_t *g, const result_t *r, int latest, sbuf_t *out)
+{
+	s_add(out, "dpg %u round %lld fn %s leaves %u/%u samples %llu drops %llu value",
+	    g->id, (long long)r->round, g->fn->name, r->leaves, r->expected,
+	    (unsigned long long)r->count, (unsigned long long)r->drops);
+	if (r->n == 0)
+		s_add(out, " -");
+	if (r->err)
+		s_add(out, " error %s", strerror(-r->err));
+	for (size_t i = 0; i < r->n; i++)
+		s_add(out, " %.3f", r->v[i]);
+	if (latest && g->n_lost) {
+		s_add(out, " lost");
+		for (size_t i = 0; i < g->n_lost; i++)
+			s_add(out, "%s%s:%s", i ? "," : " ", g->nodes[g->lost[i].node].host,
+			    g->nodes[g->lost[i].node].domain);
+	}
+}
+
+/* Result r of g to its sink (log file or warehouse). */
+static void
+s_output(dpg_t *g, const result_t *r)
+{
+	sbuf_t line = { 0 };
+	vs_out_row_t row;
+
+	if (!g->out)
+		return;
+	s_result_line(g, r, 1, &line);
+	row.dpg = g->id;
+	row.fn = g->fn->name;
+	row.round = r->round;
+	row.time_ns = r->round * g->period_ns;
+	row.leaves = r->leaves;
+	row.expected = r->expected;
+	row.samples = r->count;
+	row.drops = r->drops;
+	row.v = r->v;
+	row.n = r->n;
+	row.line = line.s ? line.s : "";
+	if (vs_out_write(g->out, &row) < 0 && vs_out_errors(g->out) == 1)
+		vs_warn("DPG %u: cannot write its result to %s (counted; said once)", g->id,
+		    vs_out_where(g->out));
+	free(line.s);
+}
+
+static void
+s_result(master_t *m, dpg_t *g, const Vsdpg__Part *q)
+{
+	result_t *r = &g->res[g->results % N_RESULTS];
+	vs_dpg_part_t p;
+	size_t leaves = 0, n = VS_DPG_TOPK_MAX;
+	int central = g->fn->kind == VS_DPG_FN_CENTRAL;
+
+	if (central ? q->count && q->cols != g->window :
+	    vs_dpgwire_part_get(q, g->fn, g->fn_arg, &p) < 0) {
+		m->parts_refused++;
+		return;
+	}
+	for (size_t i = 0; i < g->topo->n; i++)
+		if (g->topo->v[i].alive && g->topo->v[i].level == 0 &&
+		    vs_dpg_topo_attached(g->topo, g->root, (uint32_t)i))
+			leaves++;
+	memset(r, 0, sizeof(*r));
+	r->round = q->round;
+	r->leaves = q->leaves;
+	r->expected = (uint32_t)leaves;
+	r->count = q->count;
+	if (central && q->count) {
+		/* every leaf's row is here: the function runs on all of them */
+		vs_dpg_central_in_t in = { .x = q->rows, .rows = q->count, .cols = q->cols,
+			.arg = g->fn_arg, .arg2 = g->fn_arg2 };
+		double *out = NULL;
+
+		r->err = g->fn->central(&in, &out, &n);
+		if (r->err == 0) {
+			r->n = n < VS_DPG_TOPK_MAX ? n : VS_DPG_TOPK_MAX;
+			memcpy(r->v, out, r->n * sizeof(*out));
+		}
+		free(out);
+	} else if (!central && g->fn->result(&p, r->v, &n) == 0) {
+		r->n = n;
+	}
+	r->drops = m->parts_refused + m->parts_unroutable;
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].reg)
+			r->drops += m->hosts[i].reg->parts_dropped + m->hosts[i].reg->parts_bad;
+	g->results++;
+	s_output(g, r);
+}
+
+/* A Part from host h: forwarded to its parent's host only along a link of the topology. */
+static void
+s_on_part(master_t *m, host_t *h, Vsdpg__Msg *msg)
+{
+	const Vsdpg__Part *q = msg->part;
+	char id[16];
+	dpg_t *g;
+	host_t *to;
+
+	snprintf(id, sizeof(id), "%u", q->dpg);
+	g = s_dpg(m, id);
+	if (!g || q->src >= g->topo->n || !g->topo->v[q->src].alive ||
+	    strcmp(s_vhost(g, q->src), h->name) || g->topo->v[q->src].parent != q->dst ||
+	    q->fn != g->fn->id) {
+		m->parts_refused++;
+		return;
+	}
+	if (q->dst == VS_DPG_NO_PARENT) {
+		if (q->src != g->root) {
+			m->parts_refused++;
+			return;
+		}
+		s_result(m, g, q);
+		return;
+	}
+	to = s_host(m, s_vhost(g, q->dst));
+	if (!to || !to->up || s_send_to(m, to->id, to->id_len, msg) < 0) {
+		m->parts_unroutable++;
+		return;
+	}
+	m->parts_relayed++;
+}
+
+static void
+s_on_deployed(master_t *m, host_t *h, const Vsdpg__Deployed *a)
+{
+	char id[16];
+	dpg_t *g;
+
+	snprintf(id, sizeof(id), "%u", a->dpg);
+	g = s_dpg(m, id);
+	if (!g || a->gen != g->gen)
+		return;
+	if (a->status < 0)
+		vs_warn("host %s refused DPG %u: %s", h->name, a->dpg, a->error);
+	if (g->pending && --g->pending == 0)
+		g->confirmed_ns = vs_mono_ns();
+}
+
+/* A host came back: the leaves it lost return under the VNode they were re-attached to. */
+static void
+s_host_back(master_t *m, host_t *h)
+{
+	for (size_t i = 0; i < m->n_dpgs; i++) {
+		dpg_t *g = m->dpgs[i];
+		size_t keep = 0, back = 0;
+
+		for (size_t j = 0; j < g->n_lost; j++) {
+			lost_t *l = &g->lost[j];
+			uint32_t id, to;
+
+			if (strcmp(g->nodes[l->node].host, h->name)) {
+				g->lost[keep++] = *l;
+				continue;
+			}
+			to = vs_dpg_topo_attached(g->topo, g->root, l->attach_to) ? l->attach_to :
+			    g->root;
+			if (vs_dpg_topo_add_vnode(g->topo, l->node, 0, &id) < 0 ||
+			    vs_dpg_topo_add(g->topo, id, to) < 0) {
+				g->lost[keep++] = *l;
+				continue;
+			}
+			back++;
+		}
+		g->n_lost = keep;
+		if (back) {
+			snprintf(g->note, sizeof(g->note), "host %s back: %zu leaves returned",
+			    h->name, back);
+			vs_notice("DPG %u: %s", g->id, g->note);
+			s_deploy(m, g, 0);
+		}
+	}
+}
+
+/* A host missed its heartbeats: its VNodes leave every DPG; children of its parents
+ * re-attach to their grandparents; the lost leaves are remembered. */
+static void
+s_host_down(master_t *m, host_t *h)
+{
+	h->up = 0;
+	vs_warn("host %s: no heartbeat for %.1f s, marked down", h->name,
+	    (double)(vs_mono_ns() - h->last_ns) / 1e9);
+	for (size_t i = 0; i < m->n_dpgs; i++) {
+		dpg_t *g = m->dpgs[i];
+		size_t lost = 0, moved = 0;
+
+		if (!s_deployed_has(g, h->name))
+			continue;
+		if (!strcmp(s_vhost(g, g->root), h->name)) {
+			/* the root moves to a live host of the DPG, with its inputs */
+			host_t *to = NULL;
+			uint32_t node;
+
+			for (size_t v = 0; v < g->n_nodes && !to; v++) {
+				host_t *c = s_host(m, g->nodes[v].host);
+
+				if (c && c->up && c != h)
+					to = c;
+			}
+			if (!to || s_node_add(g, to->name, "", &node) < 0) {
+				snprintf(g->note, sizeof(g->note), "host %s (the root's) is down and no "
+				    "other host is up: no results until it returns", h->name);
+				continue;
+			}
+			g->topo->v[g->root].host = node;
+			vs_notice("DPG %u: root moved from %s to %s", g->id, h->name, to->name);
+		}
+		for (size_t v = 0; v < g->topo->n; v++) {
+			vs_dpg_vnode_t *vn = &g->topo->v[v];
+			lost_t *l;
+
+			if (!vn->alive || strcmp(s_vhost(g, (uint32_t)v), h->name))
+				continue;
+			if (vn->level == 0) {
+				l = realloc(g->lost, (g->n_lost + 1) * sizeof(*l));
+				if (l) {
+					g->lost = l;
+					g->lost[g->n_lost].node = vn->host;
+					g->lost[g->n_lost].attach_to = vn->parent;
+					g->n_lost++;
+					lost++;
+				}
+			} else {
+				moved += vn->n_inputs;
+			}
+		}
+		/* parents first, so their remote children move up before the leaves go */
+		for (size_t v = 0; v < g->topo->n; v++)
+			if (g->topo->v[v].alive && g->topo->v[v].level > 0 &&
+			    !strcmp(s_vhost(g, (uint32_t)v), h->name))
+				vs_dpg_topo_remove_vnode(g->topo, (uint32_t)v);
+		for (size_t j = g->n_lost - lost; j < g->n_lost; j++)
+			for (size_t v = 0; v < g->topo->n; v++)
+				if (g->topo->v[v].alive && g->topo->v[v].host == g->lost[j].node &&
+				    g->topo->v[v].level == 0) {
+					g->lost[j].attach_to = g->topo->v[v].parent;
+					vs_dpg_topo_remove_vnode(g->topo, (uint32_t)v);
+				}
+		snprintf(g->note, sizeof(g->note), "host %s down: %zu leaves lost, %zu children "
+		    "of its parents re-attached to their grandparents, root on %s", h->name, lost,
+		    moved, s_vhost(g, g->root));
+		vs_notice("DPG %u: %s", g->id, g->note);
+		s_deploy(m, g, 0);
+	}
+}
+
+static void
+s_on_register(master_t *m, const unsigned char *id, size_t id_len, Vsdpg__Msg *msg)
+{
+	Vsdpg__Register *r = msg->register_;
+	host_t *h = s_host(m, r->host);
+	int back = 0;
+
+	if (!h) {
+		if (m->n_hosts == MAX_HOSTS) {
+			m->msgs_bad++;
+			return;
+		}
+		h = &m->hosts[m->n_hosts++];
+		memset(h, 0, sizeof(*h));
+		snprintf(h->name, sizeof(h->name), "%s", r->host);
+		vs_notice("host %s registered with %zu domains", h->name, r->n_domains);
+	} else if (h->up && (h->id_len != id_len || memcmp(h->id, id, id_len))) {
+		/* a second process claims a live host's name: the first keeps it */
+		m->msgs_bad++;
+		return;
+	} else if (!h->up) {
+		vs_notice("host %s is back", h->name);
+		back = 1;
+	}
+	memcpy(h->id, id, id_len);
+	h->id_len = id_len;
+	h->up = 1;
+	h->last_ns = vs_mono_ns();
+	if (h->reg)
+		vsdpg__register__free_unpacked(h->reg, NULL);
+	h->reg = r;
+	msg->register_ = NULL;          /* kept by the host record */
+	msg->body_case = VSDPG__MSG__BODY__NOT_SET;
+	if (back)
+		s_host_back(m, h);
+}
+
+/* ---- console commands ------------------------------------------------------------------ */
+
+static int __attribute__((format(printf, 3, 4)))
+s_fail(sbuf_t *err, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[512];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	s_add(err, "%s", buf);
+	return rc;
+}
+
+static int
+s_uint(const char *s, unsigned long max, uint32_t *v_r)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max || s[0] == '-')
+		return -EINVAL;
+	*v_r = (uint32_t)v;
+	return 0;
+}
+
+static int
+s_fn_arg(const char *fname, const char *arg, const vs_dpg_fn_t **fn_r, uint32_t *arg_r,
+    sbuf_t *err)
+{
+	const vs_dpg_fn_t *fn = vs_dpg_fn_lookup_name(fname);
+	const vs_dpg_fn_t *const *all;
+	vs_dpg_part_t p;
+	size_t n;
+
+	if (!fn) {
+		s_add(err, "unknown function %.64s (known:", fname);
+		n = vs_dpg_fn_list(&all);
+		for (size_t i = 0; i < n; i++)
+			s_add(err, " %s", all[i]->name);
+		n = vs_dpg_plugin_list(&all);
+		for (size_t i = 0; i < n; i++)
+			s_add(err, " %s", all[i]->name);
+		s_add(err, ")");
+		return -ENOENT;
+	}
+	if (fn->id >= VS_DPG_FN_PLUGIN_MIN && fn->kind != VS_DPG_FN_CENTRAL)
+		return s_fail(err, -EOPNOTSUPP, "%s is a plugin's %s function: hosts do not load "
+		    "plugins, so only central plugin functions (run here) can be used", fn->name,
+		    fn->kind == VS_DPG_FN_LOCAL ? "local" : "combine");
+	if (fn->kind == VS_DPG_FN_LOCAL || fn->id == VS_DPG_FN_ENTROPY)
+		return s_fail(err, -EOPNOTSUPP, "%s is a %s function: the VNode runtime runs "
+		    "combine functions over one sample per leaf and period (MAX, MIN, AVE, TOPK) "
+		    "and central ones over the leaves' windows (KMEANS, PCA) so far", fn->name,
+		    fn->kind == VS_DPG_FN_LOCAL ? "local" : "windowed");
+	*arg_r = 0;
+	if (arg && s_uint(arg, 1u << 20, arg_r) < 0)
+		return s_fail(err, -EINVAL, "bad argument \"%.64s\" for %s", arg, fn->name);
+	if (fn->kind == VS_DPG_FN_CENTRAL) {
+		if (fn->id == VS_DPG_FN_KMEANS && !arg)
+			*arg_r = 2;
+		if (fn->id == VS_DPG_FN_KMEANS && (*arg_r < 1 || *arg_r > VS_DPG_KMEANS_MAXK))
+			return s_fail(err, -EINVAL, "argument %u out of range for KMEANS (k: 1..%u)",
+			    *arg_r, VS_DPG_KMEANS_MAXK);
+	} else if (fn->init(&p, *arg_r) < 0) {
+		return s_fail(err, -EINVAL, "argument %u out of range for %s", *arg_r, fn->name);
+	}
+	*fn_r = fn;
+	return 0;
+}
+
+/* A central function's result must fit a result record (VS_DPG_TOPK_MAX values). */
+static int
+s_central_fits(const vs_dpg_fn_t *fn, uint32_t arg, uint32_t window, sbuf_t *err)
+{
+	size_t n, c;
+
+	if (fn->kind != VS_DPG_FN_CENTRAL)
+		return 0;
+	if (fn->id == VS_DPG_FN_KMEANS) {
+		n = (size_t)arg * window + arg + 2;
+		if (n > VS_DPG_TOPK_MAX)
+			return s_fail(err, -E2BIG, "KMEANS k=%u over windows of %u: %zu values, a "
+			    "result holds %d (k x window + k + 2)", arg, window, n, VS_DPG_TOPK_MAX);
+	} else if (fn->id == VS_DPG_FN_PCA) {
+		c = arg == 0 || arg > window ? window : arg;
+		n = 2 * c + c * window;
+		if (n > VS_DPG_TOPK_MAX)
+			return s_fail(err, -E2BIG, "PCA of %zu components over windows of %u: %zu "
+			    "values, a result holds %d (choose fewer with ARG)", c, window, n,
+			    VS_DPG_TOPK_MAX);
+	}
+	return 0;
+}
+
+static int
+s_duration(const char *s, int64_t *ns_r)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || !isfinite(v) || v <= 0)
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		v *= 1e6;
+	else if (!strcmp(end, "s") || !*end)
+		v *= 1e9;
+	else
+		return -EINVAL;
+	*ns_r = (int64_t)v;
+	return 0;
+}
+
+/* The node list: "all" (every domain of every live host), or a comma-separated list of
+ * HOST:DOMAIN, HOST (one leaf over every VIF of the host) or HOST*N (N leaves there). */
+static int
+s_nodes(master_t *m, dpg_t *g, const char *spec, sbuf_t *err)
+{
+	char buf[VS_DPG_MAX_ARG + 1], *save = NULL, *tok;
+
+	if (!strcmp(spec, "all")) {
+		for (size_t i = 0; i < m->n_hosts; i++) {
+			host_t *h = &m->hosts[i];
+
+			if (!h->up || !h->reg)
+				continue;
+			for (size_t d = 0; d < h->reg->n_domains; d++)
+				if (s_node_add(g, h->name, h->reg->domains[d]->name, NULL) < 0)
+					return s_fail(err, -ENOMEM, "out of memory");
+		}
+		if (g->n_nodes == 0)
+			return s_fail(err, -ENOENT, "no registered host has a domain");
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(tok, ':'), *star = strchr(tok, '*');
+		uint32_t times = 1;
+		host_t *h;
+
+		if (colon)
+			*colon++ = '\0';
+		if (star) {
+			*star++ = '\0';
+			if (s_uint(star, VS_DPG_MAX_VNODES, &times) < 0 || times == 0)
+				return s_fail(err, -EINVAL, "bad count in node %.64s*%.16s", tok,
+				    star);
+		}
+		h = s_host(m, tok);
+		if (!h || !h->up)
+			return s_fail(err, -ENOENT, "node %.64s: host %.64s is not registered", tok,
+			    tok);
+		if (colon && !s_domain(h, colon))
+			return s_fail(err, -ENOENT, "node %.64s:%.64s: host %.64s has no domain "
+			    "%.64s", tok, colon, tok, colon);
+		for (uint32_t i = 0; i < times; i++)
+			if (s_node_add(g, h->name, colon ? colon : "", NULL) < 0)
+				return s_fail(err, -ENOMEM, "out of memory");
+	}
+	if (g->n_nodes == 0)
+		return s_fail(err, -EINVAL, "empty node list");
+	return 0;
+}
+
+/* create TOPO NODES [fn=F] [arg=N] [bf=N] [height=N] [metric=M] [period=D] [start] */
+static int
+s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
+{
+	vs_dpg_topo_kind_t kind;
+	dpg_t *g;
+	uint32_t bf = 0, height = 0;
+	const char *fname = "AVE", *fnarg = NULL;
+	int rc, start = 0;
+
+	if (c->n_args < 2)
+		return s_fail(err, -EINVAL, "usage: create P|C|H NODES [fn=F] [arg=N] [bf=N] "
+		    "[height=N] [metric=M] [period=D] [window=N] [passes=N] "
+		    "[out=console|log|warehouse] [start]");
+	if (vs_dpg_topo_parse(c->args[0], &kind) < 0)
+		return s_fail(err, -EINVAL, "unknown topology %.64s (P, C or H)", c->args[0]);
+	if (m->n_dpgs == MAX_DPGS)
+		return s_fail(err, -ENOSPC, "%d DPGs exist already", MAX_DPGS);
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return s_fail(err, -ENOMEM, "out of memory");
+	snprintf(g->metric, sizeof(g->metric), "net.tx.bytes");
+	g->period_ns = VS_NS_PER_SEC;
+	g->window = 8;
+	bf = 2;
+	for (size_t i = 2; i < c->n_args; i++) {
+		const char *a = c->args[i], *v = strchr(a, '=');
+
+		rc = 0;
+		if (!strcmp(a, "start"))
+			start = 1;
+		else if (!v)
+			rc = s_fail(err, -EINVAL, "bad option %.64s (expected key=value)", a);
+		else if (!strncmp(a, "fn=", 3))
+			fname = v + 1;
+		else if (!strncmp(a, "arg=", 4))
+			fnarg = v + 1;
+		else if (!strncmp(a, "window=", 7)) {
+			if (s_uint(v + 1, VS_DPG_MAX_WINDOW, &g->window) < 0 || g->window < 2)
+				rc = s_fail(err, -EINVAL, "window: expected 2..%d, not %.32s",
+				    VS_DPG_MAX_WINDOW, v + 1);
+		} else if (!strncmp(a, "passes=", 7)) {
+			if (s_uint(v + 1, VS_DPG_KMEANS_MAXPASSES, &g->fn_arg2) < 0)
+				rc = s_fail(err, -EINVAL, "passes: expected 0..%u, not %.32s",
+				    VS_DPG_KMEANS_MAXPASSES, v + 1);
+		}
+		else if (!strncmp(a, "out=", 4)) {
+			if (vs_out_parse(v + 1, &g->out_kind) < 0)
+				rc = s_fail(err, -EINVAL, "out: console, log or warehouse, not %.32s",
+				    v + 1);
+		}
+		else if (!strncmp(a, "bf=", 3)) {
+			if (s_uint(v + 1, VS_DPG_MAX_VNODES, &bf) < 0 || bf < 2)
+				rc = s_fail(err, -EINVAL, "bf: expected 2 or more, not %.32s", v + 1);
+		} else if (!strncmp(a, "height=", 7)) {
+			if (s_uint(v + 1, VS_DPG_MAX_HEIGHT, &height) < 0)
+				rc = s_fail(err, -EINVAL, "height: expected 0..%u, not %.32s",
+				    VS_DPG_MAX_HEIGHT, v + 1);
+		} else if (!strncmp(a, "metric=", 7)) {
+			if (!vs_dpgwire_name_ok(v + 1))
+				rc = s_fail(err, -EINVAL, "bad metric name %.64s", v + 1);
+			else
+				snprintf(g->metric, sizeof(g->metric), "%s", v + 1);
+		} else if (!strncmp(a, "period=", 7)) {
+			if (s_duration(v + 1, &g->period_ns) < 0 ||
+			    g->period_ns < VS_DPG_MIN_PERIOD_NS || g->period_ns > VS_DPG_MAX_PERIOD_NS)
+				rc = s_fail(err, -EINVAL, "period: expected 100ms..3600s, not %.32s",
+				    v + 1);
+		} else
+			rc = s_fail(err, -EINVAL, "unknown option %.64s", a);
+		if (rc < 0)
+			goto fail;
+	}
+	if ((rc = s_fn_arg(fname, fnarg, &g->fn, &g->fn_arg, err)) < 0 ||
+	    (rc = s_central_fits(g->fn, g->fn_arg, g->window, err)) < 0)
+		goto fail;
+	if ((rc = s_nodes(m, g, c->args[1], err)) < 0)
+		goto fail;
+	rc = vs_dpg_topo_build(kind, g->n_nodes, bf, height, &g->topo);
+	if (rc < 0) {
+		s_add(err, "cannot build %s over %zu nodes (bf %u, height %u): %s",
+		    vs_dpg_topo_name(kind), g->n_nodes, bf, height, strerror(-rc));
+		goto fail;
+	}
+	if (kind == VS_DPG_TOPO_P)
+		g->root = (uint32_t)g->topo->n - 1;
+	else
+		g->root = vs_dpg_topo_root(g->topo);
+	{
+		char why[512];
+
+		rc = vs_out_open(m->outs, g->out_kind, m->next_id + 1, &g->out, why, sizeof(why));
+		if (rc < 0) {
+			s_add(err, "out=%s: %s", vs_out_name(g->out_kind), why);
+			goto fail;
+		}
+	}
+	g->id = ++m->next_id;
+	g->running = start;
+	m->dpgs[m->n_dpgs++] = g;
+	s_deploy(m, g, 0);
+	s_add(out, "dpg %u created: %s over %zu nodes, %zu VNodes, %s of %s every %lld ms%s\n",
+	    g->id, vs_dpg_topo_name(kind), g->n_nodes, vs_dpg_topo_count(g->topo, NULL),
+	    g->fn->name, g->metric, (long long)(g->period_ns / VS_NS_PER_MSEC),
+	    start ? ", running" : "");
+	return 0;
+fail:
+	s_dpg_free(&g);
+	return rc;
+}
+
+static int
+s_get(master_t *m, Vsdpg__Command *c, size_t want, const char *usage, dpg_t **g_r,
+    sbuf_t *err)
+{
+	if (c->n_args < want)
+		return s_fail(err, -EINVAL, "usage: %s", usage);
+	*g_r = s_dpg(m, c->args[0]);
+	if (!*g_r)
+		return s_fail(err, -ENOENT, "no DPG %.64s", c->args[0]);
+	return 0;
+}
+
+static int
+s_vid(dpg_t *g, const char *s, uint32_t *id_r, sbuf_t *err)
+{
+	if (s_uint(s, UINT32_MAX - 1, id_r) < 0 || *id_r >= g->topo->n ||
+	    !g->topo->v[*id_r].alive)
+		return s_fail(err, -ENOENT, "DPG %u has no VNode %.32s", g->id, s);
+	return 0;
+}
+
+static int
+s_cmd_edit(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
+{
+	const char *verb = c->verb;
+	dpg_t *g;
+	uint32_t src, dst, id = 0;
+	int ins = !strcmp(verb, "insert"), rc;
+	size_t a = ins ? 2 : 1;
+	uint32_t node;
+
+	rc = s_get(m, c, a + 2, ins ? "insert DPG HOST[:DOMAIN] SRC DST" :
+	    !strcmp(verb, "add") ? "add DPG SRC DST" : "delete DPG SRC DST", &g, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = s_vid(g, c->args[a], &src, err)) < 0 ||
+	    (rc = s_vid(g, c->args[a + 1], &dst, err)) < 0)
+		return rc;
+	if (ins) {
+		char hn[VS_DPG_MAX_ARG + 1], *colon;
+		host_t *h;
+
+		snprintf(hn, sizeof(hn), "%s", c->args[1]);
+		if ((colon = strchr(hn, ':')))
+			*colon++ = '\0';
+		h = s_host(m, hn);
+		if (!h || !h->up)
+			return s_fail(err, -ENOENT, "host %.64s is not registered", hn);
+		if (g->topo->v[src].parent != dst)
+			return s_fail(err, -ENOENT, "DPG %u has no link %u -> %u", g->id, src, dst);
+		if (s_node_add(g, h->name, colon ? colon : "", &node) < 0)
+			return s_fail(err, -ENOMEM, "out of memory");
+		rc = vs_dpg_topo_insert(g->topo, node, src, dst, &id);
+		if (rc < 0) {
+			g->n_nodes--;
+			return s_fail(err, rc, "insert: %s", strerror(-rc));
+		}
+		s_add(out, "dpg %u: VNode %u inserted on %s between %u and %u\n", g->id, id,
+		    h->name, src, dst);
+	} else if (!strcmp(verb, "add")) {
+		rc = vs_dpg_topo_add(g->topo, src, dst);
+		if (rc == -EEXIST)
+			return s_fail(err, rc, "DPG %u: link %u -> %u exists already", g->id, src,
+			    dst);
+		if (rc == -EBUSY)
+			return s_fail(err, rc, "DPG %u: VNode %u already feeds VNode %u (delete that "
+			    "link first)", g->id, src, g->topo->v[src].parent);
+		if (rc == -ELOOP)
+			return s_fail(err, rc, "DPG %u: link %u -> %u would close a cycle", g->id,
+			    src, dst);
+		if (rc == 0 && src == g->root) {
+			vs_dpg_topo_delete(g->topo, src, dst);
+			return s_fail(err, -EINVAL, "DPG %u: VNode %u is the root", g->id, src);
+		}
+		if (rc < 0)
+			return s_fail(err, rc, "add: %s", strerror(-rc));
+		s_add(out, "dpg %u: link %u -> %u added\n", g->id, src, dst);
+	} else {
+		rc = vs_dpg_topo_delete(g->topo, src, dst);
+		if (rc < 0)
+			return s_fail(err, rc, "DPG %u has no link %u -> %u", g->id, src, dst);
+		s_add(out, "dpg %u: link %u -> %u deleted (VNode %u and what feeds it are "
+		    "detached)\n", g->id, src, dst, src);
+	}
+	s_deploy(m, g, 0);
+	return 0;
+}
+
+static int
+s_cmd_assign(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
+{
+	dpg_t *g;
+	const vs_dpg_fn_t *fn;
+	uint32_t arg;
+	int rc = s_get(m, c, 2, "assign DPG FUNCTION [ARG]", &g, err);
+
+	if (rc < 0)
+		return rc;
+	if ((rc = s_fn_arg(c->args[1], c->n_args > 2 ? c->args[2] : NULL, &fn, &arg, err)) < 0 ||
+	    (rc = s_central_fits(fn, arg, g->window, err)) < 0)
+		return rc;
+	g->fn = fn;
+	g->fn_arg = arg;
+	s_deploy(m, g, 0);
+	s_add(out, "dpg %u: function %s assigned\n", g->id, fn->name);
+	return 0;
+}
+
+static int
+s_cmd_run(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
+{
+	dpg_t *g;
+	int start = !strcmp(c->verb, "start"), rc;
+
+	rc = s_get(m, c, 1, start ? "start DPG" : !strcmp(c->verb, "stop") ? "stop DPG" :
+	    "destroy DPG", &g, err);
+	if (rc < 0)
+		return rc;
+	if (!strcmp(c->verb, "destroy")) {
+		s_deploy(m, g, 1);
+		for (size_t i = 0; i < m->n_dpgs; i++)
+			if (m->dpgs[i] == g)
+				m->dpgs[i] = m->dpgs[--m->n_dpgs];
+		s_add(out, "dpg %u destroyed\n", g->id);
+		s_dpg_free(&g);
+		return 0;
+	}
+	g->running = start;
+	s_deploy(m, g, 0);
+	s_add(out, "dpg %u %s\n", g->id, start ? "started" : "stopped");
+	return 0;
+}
+
+static void
+s_list_one(const dpg_t *g, sbuf_t *out)
+{
+	size_t leaves, n = vs_dpg_topo_count(g->topo, &leaves), att = 0;
+
+	for (size_t i = 0; i < g->topo->n; i++)
+		att += vs_dpg_topo_attached(g->topo, g->root, (uint32_t)i);
+	s_add(out, "dpg %u %s fn %s metric %s period %lld ms vnodes %zu attached %zu gen %llu ",
+	    g->id, g->running ? "running" : "stopped", g->fn->name, g->metric,
+	    (long long)(g->period_ns / VS_NS_PER_MSEC), n, att, (unsigned long long)g->gen);
+	if (g->confirmed_ns)
+		s_add(out, "confirmed %.3f ms", (double)(g->confirmed_ns - g->deploy_ns) / 1e6);
+	else
+		s_add(out, "pending %zu hosts", g->pending);
+	s_add(out, " out %s", vs_out_name(g->out_kind));
+	if (g->out)
+		s_add(out, " (%s, %llu errors)", vs_out_where(g->out),
+		    (unsigned long long)vs_out_errors(g->out));
+	s_add(out, " lost %zu%s%s\n", g->n_lost, g->note[0] ? " note " : "", g->note);
+	for (size_t i = 0; i < g->topo->n; i++) {
+		const vs_dpg_vnode_t *v = &g->topo->v[i];
+		const node_t *nd = &g->nodes[v->host];
+
+		if (!v->alive)
+			continue;
+		s_add(out, "  vnode %u host %s%s%s level %u inputs %u parent ", v->id, nd->host,
+		    v->level == 0 && nd->domain[0] ? ":" : "",
+		    v->level == 0 ? nd->domain : "", v->level, v->n_inputs);
+		if (v->parent == VS_DPG_NO_PARENT)
+			s_add(out, "%s\n", v->id == g->root ? "root" : "detached");
+		else
+			s_add(out, "%u%s\n", v->parent,
+			    vs_dpg_topo_attached(g->topo, g->root, v->id) ? "" : " detached");
+	}
+	for (size_t i = 0; i < g->n_lost; i++)
+		s_add(out, "  lost %s:%s\n", g->nodes[g->lost[i].node].host,
+		    g->nodes[g->lost[i].node].domain);
+}
+
+static int
+s_cmd_list(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
+{
+	if (c->n_args) {
+		dpg_t *g;
+		int rc = s_get(m, c, 1, "list [DPG]", &g, err);
+
+		if (rc < 0)
+			return rc;
+		s_list_one(g, out);
+		return 0;
+	}
+	for (size_t i = 0; i < m->n_dpgs; i++)
+		s_list_one(m->dpgs[i], out);
+	return 0;
+}
+
+static int
+s_cmd_results(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
+{
+	dpg_t *g;
+	uint32_t want = 1;
+	int rc = s_get(m, c, 1, "results DPG [N]", &g, err);
+
+	if (rc < 0)
+		return rc;
+	if (c->n_args > 1 && (s_uint(c->args[1], N_RESULTS, &want) < 0 || want == 0))
+		return s_fail(err, -EINVAL, "results: N is 1..%d", N_RESULTS);
+	if (want > g->results)
+		want = (uint32_t)g->results;
+	for (uint64_t k = g->results - want; k < g->results; k++) {
+		s_result_line(g, &g->res[k % N_RESULTS], k + 1 == g->results, out);
+		s_add(out, "\n");
+	}
+	return 0;
+}
+
+static int
+s_cmd_hosts(master_t *m, sbuf_t *out)
+{
+	int64_t now = vs_mono_ns();
+
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		const host_t *h = &m->hosts[i];
+
+		s_add(out, "host %s %s seen %.1f s ago domains %zu vnodes %u sent %llu dropped "
+		    "%llu bad %llu\n", h->name, h->up ? "up" : "down",
+		    (double)(now - h->last_ns) / 1e9, h->reg ? h->reg->n_domains : 0,
+		    h->reg ? h->reg->vnodes : 0,
+		    (unsigned long long)(h->reg ? h->reg->parts_sent : 0),
+		    (unsigned long long)(h->reg ? h->reg->parts_dropped : 0),
+		    (unsigned long long)(h->reg ? h->reg->parts_bad + h->reg->msgs_bad : 0));
+	}
+	s_add(out, "master msgs %llu bad %llu relayed %llu refused %llu unroutable %llu\n",
+	    (unsigned long long)m->msgs, (unsigned long long)m->msgs_bad,
+	    (unsigned long long)m->parts_relayed, (unsigned long long)m->parts_refused,
+	    (unsigned long long)m->parts_unroutable);
+	return 0;
+}
+
+/* plugin FILE: load FILE from vmasterd's plugin directory (-P); its central functions can
+ * then be used in DPGs. Every refusal says why (vs_dpg_plugin_load) and changes nothing. */
+static int
+s_cmd_plugin(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
+{
+	const vs_dpg_fn_t *const *fns;
+	vs_dpg_plugin_t *pl = NULL;
+	char why[512] = "";
+	size_t n;
+	int rc;
+
+	if (c->n_args != 1)
+		return s_fail(err, -EINVAL, "usage: plugin FILE (a file in vmasterd's -P directory)");
+	if (!m->plugin_dir)
+		return s_fail(err, -ENOENT, "no plugin directory: start vmasterd with -P DIR");
+	if (m->n_plugins == sizeof(m->plugins) / sizeof(m->plugins[0]))
+		return s_fail(err, -ENOSPC, "%zu plugins loaded already", m->n_plugins);
+	rc = vs_dpg_plugin_load(m->plugin_dir, c->args[0], &pl, why, sizeof(why));
+	if (rc < 0)
+		return s_fail(err, rc, "plugin %.64s refused: %s", c->args[0], why);
+	m->plugins[m->n_plugins++] = pl;
+	n = vs_dpg_plugin_fns(pl, &fns);
+	s_add(out, "plugin %s loaded:", c->args[0]);
+	for (size_t i = 0; i < n; i++)
+		s_add(out, " %s (%u, %s)", fns[i]->name, fns[i]->id,
+		    fns[i]->kind == VS_DPG_FN_CENTRAL ? "central" : fns[i]->kind ==
+		    VS_DPG_FN_COMBINE ? "combine" : "local");
+	s_add(out, "\n");
+	vs_notice("%s: plugin %s loaded", m->plugin_dir, c->args[0]);
+	return 0;
+}
+
+static void
+s_on_command(master_t *m, const unsigned char *id, size_t id_len, Vsdpg__Command *c)
+{
+	Vsdpg__Msg msg = VSDPG__MSG__INIT;
+	Vsdpg__Answer a = VSDPG__ANSWER__INIT;
+	sbuf_t out = { 0 }, err = { 0 };
+	const char *v = c->verb;
+	int rc;
+
+	if (!strcmp(v, "create"))
+		rc = s_cmd_create(m, c, &out, &err);
+	else if (!strcmp(v, "add") || !strcmp(v, "delete") || !strcmp(v, "insert"))
+		rc = s_cmd_edit(m, c, &out, &err);
+	else if (!strcmp(v, "assign"))
+		rc = s_cmd_assign(m, c, &out, &err);
+	else if (!strcmp(v, "start") || !strcmp(v, "stop") || !strcmp(v, "destroy"))
+		rc = s_cmd_run(m, c, &out, &err);
+	else if (!strcmp(v, "list"))
+		rc = s_cmd_list(m, c, &out, &err);
+	else if (!strcmp(v, "results"))
+		rc = s_cmd_results(m, c, &out, &err);
+	else if (!strcmp(v, "hosts"))
+		rc = s_cmd_hosts(m, &out);
+	else if (!strcmp(v, "plugin"))
+		rc = s_cmd_plugin(m, c, &out, &err);
+	else if (!strcmp(v, "functions")) {
+		const vs_dpg_fn_t *const *all;
+
+		for (int pass = 0; pass < 2; pass++) {
+			size_t n = pass ? vs_dpg_plugin_list(&all) : vs_dpg_fn_list(&all);
+
+			for (size_t i = 0; i < n; i++)
+				s_add(&out, "%u %s %s %s%s\n", all[i]->id, all[i]->name,
+				    all[i]->kind == VS_DPG_FN_COMBINE ? "combine" :
+				    all[i]->kind == VS_DPG_FN_LOCAL ? "local" : "central",
+				    all[i]->help ? all[i]->help : "", pass ? " (plugin)" : "");
+		}
+		rc = 0;
+	} else
+		rc = s_fail(&err, -EINVAL, "unknown command %.64s", v);
+	a.status = rc < 0 ? rc : 0;
+	a.error = err.s ? err.s : (char *)"";
+	a.text = out.s ? out.s : (char *)"";
+	msg.body_case = VSDPG__MSG__BODY_ANSWER;
+	msg.answer = &a;
+	s_send_to(m, id, id_len, &msg);
+	free(out.s);
+	free(err.s);
+}
+
+/* ---- the loop ------------------------------------------------------------------------- */
+
+static void
+s_process(master_t *m)
+{
+	for (int round = 0; round < 4096; round++) {
+		zmq_msg_t f[2];
+		unsigned char id[MAX_ID];
+		size_t id_len;
+		int more = 0;
+		size_t ml = sizeof(more);
+		Vsdpg__Msg *msg;
+		char err[256];
+		host_t *h = NULL;
+
+		zmq_msg_init(&f[0]);
+		if (zmq_msg_recv(&f[0], m->sock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&f[0]);
+			return;
+		}
+		id_len = zmq_msg_size(&f[0]);
+		if (id_len > MAX_ID)
+			id_len = MAX_ID;
+		memcpy(id, zmq_msg_data(&f[0]), id_len);
+		zmq_msg_close(&f[0]);
+		zmq_getsockopt(m->sock, ZMQ_RCVMORE, &more, &ml);
+		if (!more) {
+			m->msgs_bad++;
+			continue;
+		}
+		zmq_msg_init(&f[1]);
+		zmq_msg_recv(&f[1], m->sock, ZMQ_DONTWAIT);
+		zmq_getsockopt(m->sock, ZMQ_RCVMORE, &more, &ml);
+		m->msgs++;
+		if (more) {
+			m->msgs_bad++;
+			zmq_msg_close(&f[1]);
+			do {
+				zmq_msg_init(&f[1]);
+				zmq_msg_recv(&f[1], m->sock, ZMQ_DONTWAIT);
+				zmq_getsockopt(m->sock, ZMQ_RCVMORE, &more, &ml);
+				zmq_msg_close(&f[1]);
+			} while (more);
+			continue;
+		}
+		msg = vs_dpgwire_decode(zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), err, sizeof(err));
+		zmq_msg_close(&f[1]);
+		if (!msg) {
+			m->msgs_bad++;
+			vs_debug("dropped a frame: %s", err);
+			continue;
+		}
+		for (size_t i = 0; i < m->n_hosts && !h; i++)
+			if (m->hosts[i].up && m->hosts[i].id_len == id_len &&
+			    !memcmp(m->hosts[i].id, id, id_len))
+				h = &m->hosts[i];
+		switch (msg->body_case) {
+		case VSDPG__MSG__BODY_REGISTER:
+			s_on_register(m, id, id_len, msg);
+			break;
+		case VSDPG__MSG__BODY_COMMAND:
+			s_on_command(m, id, id_len, msg->command);
+			break;
+		case VSDPG__MSG__BODY_PART:
+		case VSDPG__MSG__BODY_DEPLOYED:
+			if (!h) {
+				m->msgs_bad++;  /* only registered hosts send these */
+				break;
+			}
+			h->last_ns = vs_mono_ns();
+			if (msg->body_case == VSDPG__MSG__BODY_PART)
+				s_on_part(m, h, msg);
+			else
+				s_on_deployed(m, h, msg->deployed);
+			break;
+		default:
+			m->msgs_bad++;
+		}
+		vsdpg__msg__free_unpacked(msg, NULL);
+	}
+}
+
+static void
+s_tick(master_t *m)
+{
+	int64_t now = vs_mono_ns();
+
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		int64_t silent = now - m->hosts[i].last_ns;
+
+		if (m->hosts[i].up && (silent > HOST_DOWN_NS ||
+		    (m->disc_ns > m->hosts[i].last_ns - HOST_GONE_NS && silent > HOST_GONE_NS)))
+			s_host_down(m, &m->hosts[i]);
+	}
+}
+
+static int
+s_bind(master_t *m, const char *ep, const char *keyfile)
+{
+	int hwm = 100000, linger = 0, mand = 1;
+	int64_t max = VS_DPG_MAX_MSG;
+
+	m->sock = zmq_socket(m->zctx, ZMQ_ROUTER);
+	if (!m->sock)
+		return -1;
+	zmq_setsockopt(m->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(m->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(m->sock, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(m->sock, ZMQ_ROUTER_MANDATORY, &mand, sizeof(mand));
+	/* larger frames are dropped by libzmq with the connection: the memory bound */
+	zmq_setsockopt(m->sock, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+	if (!strncmp(ep, "tcp://", 6)) {
+		char pub[VS_Z85_KEY_LEN + 1], sec[VS_Z85_KEY_LEN + 1], err[512];
+		int one = 1;
+
+		if (!keyfile || vs_keyfile_read(keyfile, pub, sec, err, sizeof(err)) < 0) {
+			vs_err("a tcp:// endpoint needs CURVE: --key FILE (vscope keygen)%s%s",
+			    keyfile ? ": " : "", keyfile ? err : "");
+			return -1;
+		}
+		zmq_setsockopt(m->sock, ZMQ_CURVE_SERVER, &one, sizeof(one));
+		zmq_setsockopt(m->sock, ZMQ_CURVE_SECRETKEY, sec, sizeof(sec));
+		explicit_bzero(sec, sizeof(sec));
+		vs_notice("CURVE on %s, server key %s", ep, pub);
+	} else if (!strncmp(ep, "ipc://", 6)) {
+		char dir[512], *slash;
+
+		snprintf(m->ipc_path, sizeof(m->ipc_path), "%s", ep + 6);
+		snprintf(dir, sizeof(dir), "%s", ep + 6);
+		if ((slash = strrchr(dir, '/')) && slash != dir) {
+			*slash = '\0';
+			if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+				vs_warn("mkdir %s: %s", dir, strerror(errno));
+		}
+		unlink(m->ipc_path);
+	}
+	if (zmq_bind(m->sock, ep) < 0) {
+		vs_err("bind %s: %s", ep, zmq_strerror(errno));
+		return -1;
+	}
+	if (m->ipc_path[0])
+		chmod(m->ipc_path, 0600);
+	if (zmq_socket_monitor(m->sock, "inproc://vmasterd-monitor", ZMQ_EVENT_DISCONNECTED) == 0 &&
+	    (m->mon = zmq_socket(m->zctx, ZMQ_PAIR)) != NULL)
+		zmq_connect(m->mon, "inproc://vmasterd-monitor");
+	return 0;
+}
+
+static void
+s_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: vmasterd [-d] [-s ENDPOINT] [-k KEYFILE] [-L DIR] [-w URL] [-P DIR]\n"
+	    "\n"
+	    "The vscope VMaster: hosts (vscoped) register here; `vscope dpg` builds, changes\n"
+	    "and reads Distributed Processing Graphs through it. Runs in the foreground and\n"
+	    "logs to stderr.\n"
+	    "\n"
+	    "  -s, --endpoint ENDPOINT ROUTER endpoint (default %s);\n"
+	    "                          tcp:// needs -k (CURVE)\n"
+	    "  -k, --key FILE          CURVE key pair (vscope keygen) for a tcp:// endpoint\n"
+	    "  -L, --log-dir DIR       dpg-ID.log of DPGs created with out=log (default %s)\n"
+	    "      --log-size BYTES    rotate a log file at this size (default 1048576)\n"
+	    "      --log-keep N        rotated files kept, dpg-ID.log.1..N (default 3)\n"
+	    "  -w, --warehouse URL     for out=warehouse: sqlite:PATH, PATH or postgresql://...\n"
+	    "                          (default $VSCOPE_WAREHOUSE, else %s)\n"
+	    "  -P, --plugin-dir DIR    `vscope dpg plugin FILE` loads FILE from DIR (root-owned,\n"
+	    "                          not writable by group or others)\n"
+	    "  -d, --debug             log debug messages\n"
+	    "  -h, --help              this text\n"
+	    "See vmasterd(8).\n", VS_DPG_DEFAULT_ENDPOINT, DEFAULT_LOG_DIR, DEFAULT_WAREHOUSE);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "endpoint", required_argument, NULL, 's' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "log-dir", required_argument, NULL, 'L' },
+		{ "log-size", required_argument, NULL, 1001 },
+		{ "log-keep", required_argument, NULL, 1002 },
+		{ "warehouse", required_argument, NULL, 'w' },
+		{ "plugin-dir", required_argument, NULL, 'P' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static master_t m;
+	const char *ep = VS_DPG_DEFAULT_ENDPOINT, *keyfile = NULL;
+	int opt, debug = 0, rc = 0;
+	struct sigaction sa;
+	char hostname[256] = "";
+	const char *env = getenv("VSCOPE_WAREHOUSE");
+	vs_outs_config_t oc = { .log_dir = DEFAULT_LOG_DIR, .log_size = 1024 * 1024,
+		.log_keep = 3, .warehouse = env && *env ? env : DEFAULT_WAREHOUSE };
+	uint32_t u;
+	int64_t next_tick = 0;
+
+	while ((opt = getopt_long(argc, argv, "s:k:L:w:P:dh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'P': m.plugin_dir = optarg; break;
+		case 's': ep = optarg; break;
+		case 'k': keyfile = optarg; break;
+		case 'L': oc.log_dir = optarg; break;
+		case 'w': oc.warehouse = optarg; break;
+		case 1001:
+			if (s_uint(optarg, UINT32_MAX, &u) < 0 || u < 512) {
+				fprintf(stderr, "vmasterd: --log-size: 512 bytes or more, not '%s'\n",
+				    optarg);
+				return 2;
+			}
+			oc.log_size = u;
+			break;
+		case 1002:
+			if (s_uint(optarg, 100, &u) < 0) {
+				fprintf(stderr, "vmasterd: --log-keep: 0..100, not '%s'\n", optarg);
+				return 2;
+			}
+			oc.log_keep = u;
+			break;
+		case 'd': debug = 1; break;
+		case 'h': s_usage(stdout); return 0;
+		default: s_usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vmasterd: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	vs_log_open("vmasterd", 0, debug ? VS_LOG_DEBUG : VS_LOG_NOTICE);
+	gethostname(hostname, sizeof(hostname) - 1);
+	oc.host = hostname;
+	if (!(m.outs = vs_outs_new(&oc))) {
+		vs_err("out of memory");
+		return 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = s_on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	m.zctx = zmq_ctx_new();
+	if (!m.zctx || s_bind(&m, ep, keyfile) < 0) {
+		rc = 1;
+		goto out;
+	}
+	vs_notice("vmasterd %s on %s", PACKAGE_VERSION, ep);
+	while (!s_stop) {
+		zmq_pollitem_t it[2] = { { m.sock, 0, ZMQ_POLLIN, 0 }, { m.mon, 0, ZMQ_POLLIN, 0 } };
+
+		if (zmq_poll(it, m.mon ? 2 : 1, 100) < 0 && errno != EINTR) {
+			vs_err("zmq_poll: %s", zmq_strerror(errno));
+			rc = 1;
+			break;
+		}
+		if (it[0].revents & ZMQ_POLLIN)
+			s_process(&m);
+		if (m.mon && (it[1].revents & ZMQ_POLLIN)) {
+			zmq_msg_t f;
+			int more = 1;
+			size_t ml = sizeof(more);
+
+			while (more) {  /* event frame, address frame */
+				zmq_msg_init(&f);
+				if (zmq_msg_recv(&f, m.mon, ZMQ_DONTWAIT) < 0) {
+					zmq_msg_close(&f);
+					break;
+				}
+				zmq_getsockopt(m.mon, ZMQ_RCVMORE, &more, &ml);
+				zmq_msg_close(&f);
+			}
+			m.disc_ns = vs_mono_ns();
+		}
+		if (vs_mono_ns() >= next_tick) {
+			s_tick(&m);
+			next_tick = vs_mono_ns() + 100 * VS_NS_PER_MSEC;
+		}
+	}
+	vs_notice("vmasterd exiting");
+out:
+	for (size_t i = 0; i < m.n_dpgs; i++)
+		s_dpg_free(&m.dpgs[i]);
+	for (size_t i = 0; i < m.n_hosts; i++)
+		if (m.hosts[i].reg)
+			vsdpg__register__free_unpacked(m.hosts[i].reg, NULL);
+	vs_outs_destroy(&m.outs);
+	/* DPGs first (above): they point at plugin functions */
+	for (size_t i = 0; i < m.n_plugins; i++)
+		vs_dpg_plugin_destroy(&m.plugins[i]);
+	if (m.mon)
+		zmq_close(m.mon);
+	if (m.sock) {
+		zmq_socket_monitor(m.sock, NULL, 0);
+		zmq_close(m.sock);
+	}
+	if (m.zctx)
+		zmq_ctx_term(m.zctx);
+	if (m.ipc_path[0])
+		unlink(m.ipc_path);
+	return rc;
+}
