@@ -6,7 +6,7 @@
 
 #include "log.h"
 
-static const char *const s_dom_metric[VS_DOMM_N] = { "cpu.time", "mem.current", "mem.max", "vcpus" };
+const char *const vs_dom_metric[VS_DOMM_N] = { "cpu.time", "mem.current", "mem.max", "vcpus" };
 static const char *const s_dom_unit[VS_DOMM_N] = { "ns", "KiB", "KiB", "count" };
 static const vs_kind_t s_dom_kind[VS_DOMM_N] = {
 	VS_KIND_COUNTER, VS_KIND_GAUGE, VS_KIND_GAUGE, VS_KIND_GAUGE,
@@ -134,7 +134,7 @@ vs_graph_update(vs_graph_t *g, vs_history_t *h, const vs_dom_t *doms, size_t n)
 				/* renamed: series are keyed by name, start new ones */
 				s_dom_drop(h, old);
 				for (int m = 0; m < VS_DOMM_N; m++)
-					d->series[m] = s_series(g, h, doms[i].name, s_dom_metric[m],
+					d->series[m] = s_series(g, h, doms[i].name, vs_dom_metric[m],
 					    s_dom_unit[m], s_dom_kind[m]);
 				d->have_last_cpu = 0;
 				for (size_t v = 0; v < doms[i].n_vifs; v++) {
@@ -172,7 +172,7 @@ vs_graph_update(vs_graph_t *g, vs_history_t *h, const vs_dom_t *doms, size_t n)
 			changed = 1;
 			d->dom = doms[i];
 			for (int m = 0; m < VS_DOMM_N; m++)
-				d->series[m] = s_series(g, h, doms[i].name, s_dom_metric[m],
+				d->series[m] = s_series(g, h, doms[i].name, vs_dom_metric[m],
 				    s_dom_unit[m], s_dom_kind[m]);
 			for (size_t v = 0; v < doms[i].n_vifs; v++)
 				s_vif_series(g, h, &d->gvif[v], doms[i].vifs[v].ifname);

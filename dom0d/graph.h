@@ -15,6 +15,7 @@
 #include "vifstat.h"
 
 enum { VS_DOMM_CPU, VS_DOMM_MEM, VS_DOMM_MAXMEM, VS_DOMM_VCPUS, VS_DOMM_N };
+extern const char *const vs_dom_metric[VS_DOMM_N];   /* "cpu.time", ... (per domain) */
 
 typedef struct vs_gvif {
 	int ifindex;                    /* 0 while the interface does not exist */

@@ -24,6 +24,7 @@
 #include "hv.h"
 #include "intake.h"
 #include "log.h"
+#include "metricsrc.h"
 #include "sampler.h"
 #include "shaper.h"
 #include "wire.h"
@@ -651,6 +652,89 @@ s_dpg_inventory(void *arg, vs_dpg_dom_t **doms_r, size_t *n_r)
 	return 0;
 }
 
+/* The metric library's part on this host (vnode.h): every metric name in the history with
+ * its unit, kind, collection function and the entities that have it. */
+typedef struct {
+	const char *metric, *entity, *unit;
+	int counter;
+} s_mref_t;
+
+typedef struct {
+	s_mref_t *v;
+	size_t n, cap;
+} s_mrefs_t;
+
+static int
+s_mref_add(void *arg, int id, const vs_series_info_t *info)
+{
+	s_mrefs_t *r = arg;
+
+	(void)id;
+	if (r->n == r->cap || !vs_dpgwire_name_ok(info->metric) ||
+	    !vs_dpgwire_name_ok(info->entity))
+		return 0;
+	r->v[r->n++] = (s_mref_t){ info->metric, info->entity, info->unit,
+	    info->kind == VS_KIND_COUNTER };
+	return 0;
+}
+
+static int
+s_mref_cmp(const void *a, const void *b)
+{
+	const s_mref_t *x = a, *y = b;
+	int c = strcmp(x->metric, y->metric);
+
+	return c ? c : strcmp(x->entity, y->entity);
+}
+
+static int
+s_dpg_metrics(void *arg, vs_dpg_metric_t **ms_r, size_t *n_r)
+{
+	daemon_t *d = arg;
+	vs_history_t *h = vs_sampler_history(d->sampler);
+	vs_history_stats_t hs;
+	s_mrefs_t r = { 0 };
+	vs_dpg_metric_t *ms = NULL;
+	size_t n = 0;
+
+	vs_history_stats(h, &hs);
+	r.cap = hs.series;
+	r.v = calloc(r.cap + 1, sizeof(*r.v));
+	if (!r.v)
+		return -ENOMEM;
+	vs_history_series_foreach(h, s_mref_add, &r);
+	qsort(r.v, r.n, sizeof(*r.v), s_mref_cmp);
+	/* calloc'd: vnode.c hashes whole records to see whether the library changed */
+	ms = calloc(r.n + 1, sizeof(*ms));
+	if (!ms) {
+		free(r.v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < r.n; i++) {
+		vs_dpg_metric_t *m;
+
+		if (i == 0 || strcmp(r.v[i].metric, r.v[i - 1].metric)) {
+			if (n == VS_DPG_MAX_METRICS)
+				break;
+			m = &ms[n++];
+			snprintf(m->name, sizeof(m->name), "%s", r.v[i].metric);
+			snprintf(m->unit, sizeof(m->unit), "%s", r.v[i].unit);
+			m->counter = r.v[i].counter;
+			vs_metricsrc_describe(r.v[i].entity, r.v[i].metric,
+			    d->hv ? d->hv->ops->name : NULL, NULL, m->source, sizeof(m->source));
+		}
+		m = &ms[n - 1];
+		if (m->n_entities < 16)
+			snprintf(m->entities[m->n_entities], sizeof(m->entities[0]), "%s",
+			    r.v[i].entity);
+		m->n_entities++;
+	}
+	free(r.v);
+	*ms_r = ms;
+	*n_r = n;
+	return 0;
+}
+
 static int
 s_dpg_start(daemon_t *d)
 {
@@ -670,6 +754,7 @@ s_dpg_start(daemon_t *d)
 	hc.host = host;
 	hc.read = s_dpg_read;
 	hc.inventory = s_dpg_inventory;
+	hc.metrics = s_dpg_metrics;
 	hc.arg = d;
 	if (!strncmp(d->conf.master_endpoint, "tcp://", 6)) {
 		int created = 0;

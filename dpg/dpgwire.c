@@ -41,6 +41,50 @@ vs_dpgwire_name_ok(const char *s)
 	return 1;
 }
 
+/* Printable ASCII only, at most max bytes ("" allowed). */
+static int
+s_text_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int
+s_metrics(const Vsdpg__Register *r, char *err, size_t errlen)
+{
+	if (r->n_metrics > VS_DPG_MAX_METRICS)
+		return s_bad(err, errlen, -EINVAL, "register: %zu metrics (at most %d)",
+		    r->n_metrics, VS_DPG_MAX_METRICS);
+	if (r->n_metrics && !r->has_metrics)
+		return s_bad(err, errlen, -EINVAL, "register: metrics without has_metrics");
+	for (size_t i = 0; i < r->n_metrics; i++) {
+		const Vsdpg__Metric *x = r->metrics[i];
+
+		if (!vs_dpgwire_name_ok(x->name))
+			return s_bad(err, errlen, -EINVAL, "register: metric %zu: bad name", i);
+		if (!s_text_ok(x->unit, VS_DPG_MAX_UNIT))
+			return s_bad(err, errlen, -EINVAL, "register: metric %zu: bad unit", i);
+		if (!s_text_ok(x->source, VS_DPG_MAX_SOURCE))
+			return s_bad(err, errlen, -EINVAL, "register: metric %zu: bad source", i);
+		if (x->n_entities > VS_DPG_MAX_METRIC_ENTS || x->n_entities > x->entity_count ||
+		    x->entity_count == 0)
+			return s_bad(err, errlen, -EINVAL, "register: metric %zu: %zu entities "
+			    "listed of %u (1..%d listed)", i, x->n_entities, x->entity_count,
+			    VS_DPG_MAX_METRIC_ENTS);
+		for (size_t e = 0; e < x->n_entities; e++)
+			if (!vs_dpgwire_name_ok(x->entities[e]))
+				return s_bad(err, errlen, -EINVAL, "register: metric %zu: bad entity",
+				    i);
+	}
+	return 0;
+}
+
 static int
 s_register(const Vsdpg__Register *r, char *err, size_t errlen)
 {
@@ -58,7 +102,7 @@ s_register(const Vsdpg__Register *r, char *err, size_t errlen)
 			if (!vs_dpgwire_name_ok(d->vifs[v]))
 				return s_bad(err, errlen, -EINVAL, "register: bad VIF name");
 	}
-	return 0;
+	return s_metrics(r, err, errlen);
 }
 
 static int
@@ -195,6 +239,8 @@ s_unknown(const Vsdpg__Msg *m)
 		n += m->register_->base.n_unknown_fields;
 		for (size_t i = 0; i < m->register_->n_domains; i++)
 			n += m->register_->domains[i]->base.n_unknown_fields;
+		for (size_t i = 0; i < m->register_->n_metrics; i++)
+			n += m->register_->metrics[i]->base.n_unknown_fields;
 		break;
 	case VSDPG__MSG__BODY_DEPLOY:
 		n += m->deploy->base.n_unknown_fields;

@@ -15,6 +15,10 @@
 #define VS_DPG_MAX_DOMAINS   4096               /* per Register */
 #define VS_DPG_MAX_VIFS      64                 /* per domain, and entities per leaf */
 #define VS_DPG_MAX_DEPLOY    100000             /* VNodes in one Deploy */
+#define VS_DPG_MAX_METRICS   2048               /* metric names per Register */
+#define VS_DPG_MAX_METRIC_ENTS 16               /* entities listed per metric */
+#define VS_DPG_MAX_UNIT      15
+#define VS_DPG_MAX_SOURCE    255                /* a collection function's description */
 #define VS_DPG_MAX_ARGS      64
 #define VS_DPG_MAX_ARG       4096
 #define VS_DPG_MAX_TEXT      (1024 * 1024)

@@ -57,6 +57,9 @@ struct vs_dpg_host {
 	size_t n_dpgs;
 	int64_t next_hb;
 	vs_dpg_host_stats_t st;
+	int metrics_sent;               /* the library went out at least once */
+	uint64_t metrics_hash;          /* of the library last sent */
+	unsigned metrics_age;           /* heartbeats since */
 };
 
 /* ---- sending -------------------------------------------------------------------------- */
@@ -82,6 +85,71 @@ s_send(vs_dpg_host_t *h, Vsdpg__Msg *m, int is_part)
 	free(buf);
 }
 
+/* FNV-1a over what the library says, to send it again only when it changed. */
+static uint64_t
+s_metrics_hash(const vs_dpg_metric_t *ms, size_t n)
+{
+	uint64_t x = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *p = (const unsigned char *)&ms[i];
+
+		for (size_t k = 0; k < sizeof(ms[i]); k++)
+			x = (x ^ p[k]) * 1099511628211ULL;
+	}
+	return x ^ n;
+}
+
+/* r's metrics from the host's callback, when they are due: in the first Register, when
+ * they changed, and every 16th heartbeat (a vmasterd that restarted learns them). The
+ * arrays in *mx_r, *mp_r and *ep_r are the caller's to free (ms too). */
+static void
+s_register_metrics(vs_dpg_host_t *h, Vsdpg__Register *r, vs_dpg_metric_t **ms_r,
+    Vsdpg__Metric **mx_r, Vsdpg__Metric ***mp_r, char *(**ep_r)[16])
+{
+	vs_dpg_metric_t *ms = NULL;
+	size_t n = 0;
+	uint64_t hash;
+	Vsdpg__Metric *mx, **mp;
+	char *(*ep)[16];
+
+	if (!h->cfg.metrics || h->cfg.metrics(h->cfg.arg, &ms, &n) < 0)
+		return;
+	*ms_r = ms;
+	if (n > VS_DPG_MAX_METRICS)
+		n = VS_DPG_MAX_METRICS;
+	hash = s_metrics_hash(ms, n);
+	if (h->metrics_sent && hash == h->metrics_hash && ++h->metrics_age < 16)
+		return;
+	mx = *mx_r = calloc(n + 1, sizeof(*mx));
+	mp = *mp_r = calloc(n + 1, sizeof(*mp));
+	ep = *ep_r = calloc(n + 1, sizeof(*ep));
+	if (!mx || !mp || !ep)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = ms[i].n_entities < 16 ? ms[i].n_entities : 16;
+
+		vsdpg__metric__init(&mx[i]);
+		mx[i].name = ms[i].name;
+		mx[i].unit = ms[i].unit;
+		mx[i].counter = ms[i].counter;
+		mx[i].source = ms[i].source;
+		mx[i].entity_count = ms[i].n_entities;
+		for (uint32_t e = 0; e < k; e++)
+			ep[i][e] = ms[i].entities[e];
+		mx[i].entities = ep[i];
+		mx[i].n_entities = k;
+		mp[i] = &mx[i];
+	}
+	r->has_metrics = 1;
+	r->metrics = mp;
+	r->n_metrics = n;
+	h->metrics_sent = 1;
+	h->metrics_hash = hash;
+	h->metrics_age = 0;
+	h->st.metric_sends++;
+}
+
 static void
 s_register(vs_dpg_host_t *h)
 {
@@ -91,6 +159,9 @@ s_register(vs_dpg_host_t *h)
 	size_t n = 0;
 	Vsdpg__Domain *d = NULL, **dp = NULL;
 	char *(*vp)[8] = NULL;
+	vs_dpg_metric_t *ms = NULL;
+	Vsdpg__Metric *mx = NULL, **mp = NULL;
+	char *(*ep)[16] = NULL;
 
 	if (h->cfg.inventory && h->cfg.inventory(h->cfg.arg, &doms, &n) < 0)
 		n = 0;
@@ -118,10 +189,15 @@ s_register(vs_dpg_host_t *h)
 	r.parts_bad = h->st.parts_bad;
 	r.msgs_bad = h->st.msgs_bad;
 	r.vnodes = (uint32_t)h->st.vnodes;
+	s_register_metrics(h, &r, &ms, &mx, &mp, &ep);
 	m.body_case = VSDPG__MSG__BODY_REGISTER;
 	m.register_ = &r;
 	s_send(h, &m, 0);
 out:
+	free(ms);
+	free(mx);
+	free(mp);
+	free(ep);
 	free(doms);
 	free(d);
 	free(dp);

@@ -27,6 +27,20 @@ typedef int (*vs_dpg_read_fn)(void *arg, const char *entity, const char *metric,
 /* The host's domains for registration: a malloc'd array in *doms_r (the host frees it). */
 typedef int (*vs_dpg_inventory_fn)(void *arg, vs_dpg_dom_t **doms_r, size_t *n_r);
 
+/* One metric of the host's part of the metric library: a name its history holds, with its
+ * unit, kind, collection function ("source") and the entities that have it. */
+typedef struct vs_dpg_metric {
+	char name[64];
+	char unit[16];
+	int counter;
+	char source[256];
+	uint32_t n_entities;            /* all of them */
+	char entities[16][64];          /* the first min(n_entities, 16) */
+} vs_dpg_metric_t;
+/* The host's metrics: a malloc'd array in *ms_r (the host frees it), at most
+ * VS_DPG_MAX_METRICS, names that vs_dpgwire_name_ok accepts. */
+typedef int (*vs_dpg_metrics_fn)(void *arg, vs_dpg_metric_t **ms_r, size_t *n_r);
+
 typedef struct vs_dpg_host_config {
 	const char *endpoint;           /* vmasterd's ROUTER */
 	const char *host;               /* this host's name */
@@ -35,12 +49,14 @@ typedef struct vs_dpg_host_config {
 	const char *secret_key;
 	vs_dpg_read_fn read;
 	vs_dpg_inventory_fn inventory;
+	vs_dpg_metrics_fn metrics;      /* NULL: the host announces no metric library */
 	void *arg;
 } vs_dpg_host_config_t;
 
 typedef struct vs_dpg_host_stats {
 	uint64_t parts_sent, parts_dropped, parts_bad, msgs_bad, parts_late;
 	uint64_t deploys;
+	uint64_t metric_sends;          /* Registers that carried the metric library */
 	size_t dpgs, vnodes;
 } vs_dpg_host_stats_t;
 

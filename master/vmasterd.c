@@ -52,6 +52,7 @@ typedef struct {
 	int up;
 	int64_t last_ns;                /* monotonic, last message */
 	Vsdpg__Register *reg;           /* latest registration (owned) */
+	Vsdpg__Register *lib;           /* latest one with the metric library (owned; may be reg) */
 } host_t;
 
 typedef struct {
@@ -256,6 +257,32 @@ s_deployed_has(const dpg_t *g, const char *host)
 }
 
 /* Sends every host its VNodes of g (hosts that no longer have any get an empty Deploy). */
+typedef enum { SCOPE_VIF, SCOPE_DOMAIN, SCOPE_HOST } scope_t;
+
+/* What the entities of metric are on host h, from its library: Dom0 itself ("host"), its
+ * VIFs, or its domains (the hypervisor's and the guest agents' metrics). A host without a
+ * library, or without the metric, gets VIFs, which is what the leaves read before. */
+static scope_t
+s_metric_scope(const host_t *h, const char *metric)
+{
+	const Vsdpg__Metric *x = NULL;
+
+	for (size_t k = 0; h && h->lib && k < h->lib->n_metrics && !x; k++)
+		if (!strcmp(h->lib->metrics[k]->name, metric))
+			x = h->lib->metrics[k];
+	if (!x || !h->reg)
+		return SCOPE_VIF;
+	for (size_t e = 0; e < x->n_entities; e++) {
+		if (!strcmp(x->entities[e], "host"))
+			return SCOPE_HOST;
+		for (size_t di = 0; di < h->reg->n_domains; di++)
+			for (size_t vi = 0; vi < h->reg->domains[di]->n_vifs; vi++)
+				if (!strcmp(h->reg->domains[di]->vifs[vi], x->entities[e]))
+					return SCOPE_VIF;
+	}
+	return SCOPE_DOMAIN;
+}
+
 static void
 s_deploy(master_t *m, dpg_t *g, int gone)
 {
@@ -265,8 +292,10 @@ s_deploy(master_t *m, dpg_t *g, int gone)
 	Vsdpg__VNode *vn = calloc(g->topo->n + 1, sizeof(*vn));
 	Vsdpg__VNode **vp = calloc(g->topo->n + 1, sizeof(*vp));
 	char *(*ents)[VS_DPG_MAX_VIFS] = NULL;
+	char **dn = calloc(g->topo->n + 1, sizeof(*dn));    /* a domain leaf's one entity */
+	static char *host_ent[1] = { "host" };
 
-	if (!hosts || !vn || !vp)
+	if (!hosts || !vn || !vp || !dn)
 		goto out;
 	g->gen++;
 	g->pending = 0;
@@ -295,14 +324,18 @@ s_deploy(master_t *m, dpg_t *g, int gone)
 		Vsdpg__Deploy d = VSDPG__DEPLOY__INIT;
 		host_t *h = s_host(m, hosts[j]);
 		size_t n = 0, n_ents = 0;
+		scope_t scope = s_metric_scope(h, g->metric);
 
-		/* every VIF of the host, for leaves that stand for the whole host */
+		/* every VIF (or domain) of the host, for leaves that stand for the whole host */
 		free(ents);
 		ents = calloc(1, sizeof(*ents));
-		for (size_t di = 0; ents && h && h->reg && di < h->reg->n_domains; di++)
-			for (size_t vi = 0; vi < h->reg->domains[di]->n_vifs &&
+		for (size_t di = 0; ents && h && h->reg && di < h->reg->n_domains; di++) {
+			if (scope == SCOPE_DOMAIN && n_ents < VS_DPG_MAX_VIFS)
+				ents[0][n_ents++] = h->reg->domains[di]->name;
+			for (size_t vi = 0; scope == SCOPE_VIF && vi < h->reg->domains[di]->n_vifs &&
 			    n_ents < VS_DPG_MAX_VIFS; vi++)
 				ents[0][n_ents++] = h->reg->domains[di]->vifs[vi];
+		}
 
 		for (size_t i = 0; !gone && i < g->topo->n; i++) {
 			const vs_dpg_vnode_t *v = &g->topo->v[i];
@@ -319,10 +352,21 @@ s_deploy(master_t *m, dpg_t *g, int gone)
 			vn[n].n_inputs = v->n_inputs;
 			nd = &g->nodes[v->host];
 			if (v->n_inputs == 0 && h && h->reg) {
-				/* a leaf sums its domain's VIFs (or every VIF of its host) */
+				/* a leaf sums its domain's VIFs (or every VIF of its host); for a
+				 * metric of domains, its domain (or every domain of the host); for
+				 * one of Dom0 itself, Dom0's when it stands for the host */
 				const Vsdpg__Domain *dom = nd->domain[0] ? s_domain(h, nd->domain) : NULL;
 
-				if (dom) {
+				if (scope == SCOPE_HOST) {
+					if (!nd->domain[0]) {
+						vn[n].entities = host_ent;
+						vn[n].n_entities = 1;
+					}
+				} else if (dom && scope == SCOPE_DOMAIN) {
+					dn[n] = dom->name;
+					vn[n].entities = &dn[n];
+					vn[n].n_entities = 1;
+				} else if (dom) {
 					vn[n].entities = dom->vifs;
 					vn[n].n_entities = dom->n_vifs;
 				} else if (!nd->domain[0] && ents) {
@@ -359,6 +403,7 @@ s_deploy(master_t *m, dpg_t *g, int gone)
 		g->confirmed_ns = vs_mono_ns();
 out:
 	free(ents);
+	free(dn);
 	free(hosts);
 	free(vn);
 	free(vp);
@@ -641,9 +686,17 @@ s_on_register(master_t *m, const unsigned char *id, size_t id_len, Vsdpg__Msg *m
 	h->id_len = id_len;
 	h->up = 1;
 	h->last_ns = vs_mono_ns();
-	if (h->reg)
-		vsdpg__register__free_unpacked(h->reg, NULL);
-	h->reg = r;
+	{
+		Vsdpg__Register *old_reg = h->reg, *old_lib = h->lib;
+
+		h->reg = r;
+		if (r->has_metrics)
+			h->lib = r;
+		if (old_reg && old_reg != h->lib)
+			vsdpg__register__free_unpacked(old_reg, NULL);
+		if (old_lib && old_lib != old_reg && old_lib != h->lib)
+			vsdpg__register__free_unpacked(old_lib, NULL);
+	}
 	msg->register_ = NULL;          /* kept by the host record */
 	msg->body_case = VSDPG__MSG__BODY__NOT_SET;
 	if (back)
@@ -819,6 +872,8 @@ s_nodes(master_t *m, dpg_t *g, const char *spec, sbuf_t *err)
 	return 0;
 }
 
+static size_t s_metric_hosts(const master_t *m, const char *metric);
+
 /* create TOPO NODES [fn=F] [arg=N] [bf=N] [height=N] [metric=M] [period=D] [start] */
 static int
 s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
@@ -897,6 +952,11 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 		goto fail;
 	if ((rc = s_nodes(m, g, c->args[1], err)) < 0)
 		goto fail;
+	if (s_metric_hosts(m, g->metric) == 0) {
+		rc = s_fail(err, -ENOENT, "unknown metric %s: no registered host collects it "
+		    "(see vscope dpg list metrics)", g->metric);
+		goto fail;
+	}
 	rc = vs_dpg_topo_build(kind, g->n_nodes, bf, height, &g->topo);
 	if (rc < 0) {
 		s_add(err, "cannot build %s over %zu nodes (bf %u, height %u): %s",
@@ -1162,6 +1222,133 @@ s_cmd_hosts(master_t *m, sbuf_t *out)
 	return 0;
 }
 
+/* ---- the metric library: the union of what the up hosts announced ---------------------- */
+
+typedef struct {
+	const Vsdpg__Metric *x;
+	const host_t *h;
+} mref_t;
+
+static int
+s_mref_cmp(const void *a, const void *b)
+{
+	const mref_t *x = a, *y = b;
+	int c = strcmp(x->x->name, y->x->name);
+
+	return c ? c : strcmp(x->h->name, y->h->name);
+}
+
+/* Every (metric, host) of the up hosts' libraries, sorted by metric then host, in a malloc'd
+ * array; only name's when name is not NULL. */
+static int
+s_metric_refs(const master_t *m, const char *name, mref_t **refs_r, size_t *n_r)
+{
+	size_t n = 0, cap = 0;
+	mref_t *v;
+
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].up && m->hosts[i].lib)
+			cap += m->hosts[i].lib->n_metrics;
+	v = calloc(cap + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		const host_t *h = &m->hosts[i];
+
+		if (!h->up || !h->lib)
+			continue;
+		for (size_t k = 0; k < h->lib->n_metrics; k++)
+			if (!name || !strcmp(h->lib->metrics[k]->name, name))
+				v[n++] = (mref_t){ h->lib->metrics[k], h };
+	}
+	qsort(v, n, sizeof(*v), s_mref_cmp);
+	*refs_r = v;
+	*n_r = n;
+	return 0;
+}
+
+/* "HOST:E1,E2,+N" for one host's entities of a metric */
+static void
+s_metric_where(sbuf_t *out, const mref_t *r)
+{
+	s_add(out, " %s:", r->h->name);
+	for (size_t e = 0; e < r->x->n_entities; e++)
+		s_add(out, "%s%s", e ? "," : "", r->x->entities[e]);
+	if (r->x->entity_count > r->x->n_entities)
+		s_add(out, ",+%zu", (size_t)(r->x->entity_count - r->x->n_entities));
+}
+
+/* list metrics: one line a metric: NAME UNIT KIND on HOST:ENTITIES... via SOURCE */
+static int
+s_cmd_metrics(master_t *m, sbuf_t *out, sbuf_t *err)
+{
+	mref_t *v;
+	size_t n, names = 0;
+
+	if (s_metric_refs(m, NULL, &v, &n) < 0)
+		return s_fail(err, -ENOMEM, "out of memory");
+	for (size_t i = 0, j; i < n; i = j) {
+		j = i;
+		s_add(out, "%s %s %s on", v[i].x->name, *v[i].x->unit ? v[i].x->unit : "-",
+		    v[i].x->counter ? "counter" : "gauge");
+		for (; j < n && !strcmp(v[j].x->name, v[i].x->name); j++)
+			s_metric_where(out, &v[j]);
+		s_add(out, " via %s\n", v[i].x->source);
+		names++;
+	}
+	free(v);
+	if (names == 0)
+		s_add(out, "no metrics: no registered host announced its library\n");
+	return 0;
+}
+
+/* Hosts (up, with a library) whose history holds metric. */
+static size_t
+s_metric_hosts(const master_t *m, const char *metric)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		const host_t *h = &m->hosts[i];
+
+		for (size_t k = 0; h->up && h->lib && k < h->lib->n_metrics; k++)
+			if (!strcmp(h->lib->metrics[k]->name, metric)) {
+				n++;
+				break;
+			}
+	}
+	return n;
+}
+
+/* collect METRIC: its unit and kind, and per host its collection function and entities */
+static int
+s_cmd_collect(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
+{
+	mref_t *v;
+	size_t n;
+
+	if (c->n_args != 1)
+		return s_fail(err, -EINVAL, "usage: collect METRIC");
+	if (!vs_dpgwire_name_ok(c->args[0]))
+		return s_fail(err, -EINVAL, "bad metric name %.64s", c->args[0]);
+	if (s_metric_refs(m, c->args[0], &v, &n) < 0)
+		return s_fail(err, -ENOMEM, "out of memory");
+	if (n == 0) {
+		free(v);
+		return s_fail(err, -ENOENT, "unknown metric %s: no registered host collects it "
+		    "(see vscope dpg list metrics)", c->args[0]);
+	}
+	s_add(out, "metric %s unit %s kind %s hosts %zu\n", v[0].x->name,
+	    *v[0].x->unit ? v[0].x->unit : "-", v[0].x->counter ? "counter" : "gauge", n);
+	for (size_t i = 0; i < n; i++) {
+		s_add(out, "collect on");
+		s_metric_where(out, &v[i]);
+		s_add(out, " by %s\n", v[i].x->source);
+	}
+	free(v);
+	return 0;
+}
+
 /* plugin FILE: load FILE from vmasterd's plugin directory (-P); its central functions can
  * then be used in DPGs. Every refusal says why (vs_dpg_plugin_load) and changes nothing. */
 static int
@@ -1211,6 +1398,10 @@ s_on_command(master_t *m, const unsigned char *id, size_t id_len, Vsdpg__Command
 		rc = s_cmd_assign(m, c, &out, &err);
 	else if (!strcmp(v, "start") || !strcmp(v, "stop") || !strcmp(v, "destroy"))
 		rc = s_cmd_run(m, c, &out, &err);
+	else if (!strcmp(v, "list") && c->n_args == 1 && !strcmp(c->args[0], "metrics"))
+		rc = s_cmd_metrics(m, &out, &err);
+	else if (!strcmp(v, "collect"))
+		rc = s_cmd_collect(m, c, &out, &err);
 	else if (!strcmp(v, "list"))
 		rc = s_cmd_list(m, c, &out, &err);
 	else if (!strcmp(v, "results"))
@@ -1527,9 +1718,12 @@ main(int argc, char **argv)
 out:
 	for (size_t i = 0; i < m.n_dpgs; i++)
 		s_dpg_free(&m.dpgs[i]);
-	for (size_t i = 0; i < m.n_hosts; i++)
+	for (size_t i = 0; i < m.n_hosts; i++) {
 		if (m.hosts[i].reg)
 			vsdpg__register__free_unpacked(m.hosts[i].reg, NULL);
+		if (m.hosts[i].lib && m.hosts[i].lib != m.hosts[i].reg)
+			vsdpg__register__free_unpacked(m.hosts[i].lib, NULL);
+	}
 	vs_outs_destroy(&m.outs);
 	/* DPGs first (above): they point at plugin functions */
 	for (size_t i = 0; i < m.n_plugins; i++)

@@ -437,10 +437,168 @@ t_host(void)
 	zmq_ctx_term(ctx);
 }
 
+/* ---- the metric library in Registers ------------------------------------------------------ */
+
+static int s_n_metrics = 2;     /* what s_metrics announces: 2, then 3 (a metric appears) */
+
+static int
+s_metrics(void *arg, vs_dpg_metric_t **ms_r, size_t *n_r)
+{
+	vs_dpg_metric_t *ms = calloc(3, sizeof(*ms));
+
+	(void)arg;
+	if (!ms)
+		return -ENOMEM;
+	snprintf(ms[0].name, sizeof(ms[0].name), "net.tx.bytes");
+	snprintf(ms[0].unit, sizeof(ms[0].unit), "bytes");
+	ms[0].counter = 1;
+	snprintf(ms[0].source, sizeof(ms[0].source), "dom0 sampler: RTM_GETSTATS");
+	ms[0].n_entities = 20;  /* more than fit: 16 listed */
+	for (int i = 0; i < 16; i++)
+		snprintf(ms[0].entities[i], sizeof(ms[0].entities[0]), "vif%d.0", i);
+	snprintf(ms[1].name, sizeof(ms[1].name), "mem.free");
+	snprintf(ms[1].unit, sizeof(ms[1].unit), "KiB");
+	snprintf(ms[1].source, sizeof(ms[1].source), "dom0 sampler: /proc/meminfo");
+	ms[1].n_entities = 1;
+	snprintf(ms[1].entities[0], sizeof(ms[1].entities[0]), "host");
+	snprintf(ms[2].name, sizeof(ms[2].name), "statsd.x");
+	snprintf(ms[2].source, sizeof(ms[2].source), "guest agent in the domain: StatsD");
+	ms[2].n_entities = 1;
+	snprintf(ms[2].entities[0], sizeof(ms[2].entities[0]), "vm1");
+	*ms_r = ms;
+	*n_r = (size_t)s_n_metrics;
+	return 0;
+}
+
+/* Packs a Register of host h1 with metric x and decodes it: the decoder's verdict. */
+static int
+s_reg_metric(Vsdpg__Metric *x, int has, char *err, size_t errlen)
+{
+	Vsdpg__Msg m = VSDPG__MSG__INIT, *d;
+	Vsdpg__Register r = VSDPG__REGISTER__INIT;
+	Vsdpg__Metric *xp[1] = { x };
+	size_t len;
+	void *buf;
+
+	r.host = "h1";
+	r.has_metrics = has;
+	r.metrics = xp;
+	r.n_metrics = 1;
+	m.body_case = VSDPG__MSG__BODY_REGISTER;
+	m.register_ = &r;
+	buf = vs_dpgwire_pack(&m, &len);
+	d = vs_dpgwire_decode(buf, len, err, errlen);
+	free(buf);
+	if (!d)
+		return -1;
+	vsdpg__msg__free_unpacked(d, NULL);
+	return 0;
+}
+
+static void
+t_metrics(void)
+{
+	char err[256], longunit[17], longsrc[257], *ents[17];
+	char names[17][8];
+	Vsdpg__Metric x;
+	void *ctx = zmq_ctx_new(), *router = zmq_socket(ctx, ZMQ_ROUTER);
+	vs_dpg_host_config_t hc = { .endpoint = "inproc://test-dpgm", .host = "h1",
+		.read = s_read, .inventory = s_inventory, .metrics = s_metrics };
+	vs_dpg_host_t *h;
+	unsigned char id[256];
+	size_t id_len = 0;
+	int64_t real = 1000 * 1000000000LL;
+	Vsdpg__Msg *m;
+	int with = 0, without = 0;
+	vs_dpg_host_stats_t st;
+
+	memset(longunit, 'u', 16);
+	longunit[16] = '\0';
+	memset(longsrc, 's', 256);
+	longsrc[256] = '\0';
+	for (int i = 0; i < 17; i++) {
+		snprintf(names[i], sizeof(names[i]), "e%d", i);
+		ents[i] = names[i];
+	}
+#define METRIC(name_, unit_, src_, count_, n_) do { vsdpg__metric__init(&x); x.name = name_; \
+	x.unit = unit_; x.source = src_; x.entity_count = count_; x.entities = ents; \
+	x.n_entities = n_; } while (0)
+	METRIC("net.tx.bytes", "bytes", "dom0 sampler", 20, 16);
+	tap_ok(s_reg_metric(&x, 1, err, sizeof(err)) == 0, "a Register with a metric decodes");
+	tap_ok(s_reg_metric(&x, 0, err, sizeof(err)) < 0 && strstr(err, "has_metrics"),
+	       "metrics without has_metrics refused (%s)", err);
+	METRIC("bad name", "", "s", 1, 1);
+	tap_ok(s_reg_metric(&x, 1, err, sizeof(err)) < 0 && strstr(err, "bad name"),
+	       "a metric with a bad name refused (%s)", err);
+	METRIC("a.b", longunit, "s", 1, 1);
+	tap_ok(s_reg_metric(&x, 1, err, sizeof(err)) < 0 && strstr(err, "unit"),
+	       "a 16-byte unit refused (%s)", err);
+	METRIC("a.b", "", longsrc, 1, 1);
+	tap_ok(s_reg_metric(&x, 1, err, sizeof(err)) < 0 && strstr(err, "source"),
+	       "a 256-byte source refused (%s)", err);
+	METRIC("a.b", "", "tab\there", 1, 1);
+	tap_ok(s_reg_metric(&x, 1, err, sizeof(err)) < 0, "a control character in a source refused");
+	METRIC("a.b", "", "s", 17, 17);
+	tap_ok(s_reg_metric(&x, 1, err, sizeof(err)) < 0 && strstr(err, "entities"),
+	       "17 entities listed refused (%s)", err);
+	METRIC("a.b", "", "s", 1, 2);
+	tap_ok(s_reg_metric(&x, 1, err, sizeof(err)) < 0, "more entities listed than counted refused");
+	METRIC("a.b", "", "s", 0, 0);
+	tap_ok(s_reg_metric(&x, 1, err, sizeof(err)) < 0, "a metric of no entity refused");
+	names[0][0] = '\0';
+	METRIC("a.b", "", "s", 1, 1);
+	tap_ok(s_reg_metric(&x, 1, err, sizeof(err)) < 0, "an empty entity name refused");
+#undef METRIC
+
+	/* the host: the library in its first Register, then only when it changes (or every 16th) */
+	zmq_bind(router, "inproc://test-dpgm");
+	h = vs_dpg_host_new(ctx, &hc, err, sizeof(err));
+	tap_ok(h != NULL, "VNode host with a metric library connects");
+	m = s_until(router, h, VSDPG__MSG__BODY_REGISTER, &real, 2000, id, &id_len);
+	tap_ok(m && m->register_->has_metrics && m->register_->n_metrics == 2 &&
+	       !strcmp(m->register_->metrics[0]->name, "net.tx.bytes") &&
+	       m->register_->metrics[0]->counter && m->register_->metrics[0]->entity_count == 20 &&
+	       m->register_->metrics[0]->n_entities == 16 &&
+	       !strcmp(m->register_->metrics[1]->unit, "KiB") &&
+	       !strcmp(m->register_->metrics[1]->entities[0], "host"),
+	       "the first Register carries the library: 2 metrics, 20 entities with 16 listed");
+	vsdpg__msg__free_unpacked(m, NULL);
+	for (int i = 0; i < 10; i++) {
+		m = s_until(router, h, VSDPG__MSG__BODY_REGISTER, &real, 2000, id, &id_len);
+		if (m && m->register_->has_metrics)
+			with++;
+		else if (m)
+			without++;
+		vsdpg__msg__free_unpacked(m, NULL);
+	}
+	tap_ok(with == 0 && without == 10, "the next 10 heartbeats leave it out (%d with, %d without)",
+	       with, without);
+	s_n_metrics = 3;
+	m = s_until(router, h, VSDPG__MSG__BODY_REGISTER, &real, 2000, id, &id_len);
+	tap_ok(m && m->register_->has_metrics && m->register_->n_metrics == 3 &&
+	       !strcmp(m->register_->metrics[2]->name, "statsd.x"),
+	       "a new metric: the next heartbeat carries the library again (3 metrics)");
+	vsdpg__msg__free_unpacked(m, NULL);
+	with = without = 0;
+	for (int i = 0; i < 17; i++) {
+		m = s_until(router, h, VSDPG__MSG__BODY_REGISTER, &real, 2000, id, &id_len);
+		with += m && m->register_->has_metrics;
+		vsdpg__msg__free_unpacked(m, NULL);
+	}
+	tap_ok(with == 1, "unchanged, it is sent again once in 17 heartbeats (%d)", with);
+	vs_dpg_host_stats(h, &st);
+	tap_ok(st.metric_sends == 3, "the host counted 3 sends of its library (%llu)",
+	       (unsigned long long)st.metric_sends);
+	vs_dpg_host_destroy(&h);
+	zmq_close(router);
+	zmq_ctx_term(ctx);
+}
+
 int
 main(void)
 {
 	t_decoder();
 	t_host();
+	t_metrics();
 	return tap_done();
 }

@@ -1,7 +1,7 @@
 /*
  * vscope dpg VERB [ARG...]: Distributed Processing Graphs through vmasterd (Table 4):
  * create, assign, start, stop, add, insert, delete, destroy, list, results, hosts,
- * functions. vmasterd checks every argument and answers with lines of text or an error.
+ * functions, plugin, collect (and list metrics). vmasterd checks every argument and answers with lines of text or an error.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -18,7 +18,7 @@
 
 static const char *const s_verbs[] = {
 	"create", "assign", "start", "stop", "add", "insert", "delete", "destroy", "list",
-	"results", "hosts", "functions", "plugin",
+	"results", "hosts", "functions", "plugin", "collect",
 };
 
 static int

@@ -16,6 +16,7 @@ NV_PROBE=rr                     # the agents' probe: 64-byte TCP request/respons
 NV_AGENT_STATSD=${NV_AGENT_STATSD:-0}       # the agents' StatsD port (0: off)
 NV_AGENT_HSPERF=${NV_AGENT_HSPERF:-none}    # where they look for JVMs (none: off)
 NV_NOBODY=65534
+NV_VSCOPED_CONF=${NV_VSCOPED_CONF:-}      # more lines for vscoped.conf (e.g. master-endpoint)
 nv_vpid=
 nv_apids=
 
@@ -51,6 +52,7 @@ interval = 100ms
 intake-endpoint = tcp://$NV_DOM0:7790
 intake-key = $RUN/intake.key
 agent-keys = $RUN/keys
+$NV_VSCOPED_CONF
 EOF
 	"$NV_TESTBED" --prefix "$P" dom0 "$build/dom0d/vscoped" -f --stderr -c "$RUN/vscoped.conf" \
 		-H "libvirt:test://$(nv_tb xml)" -s "ipc://$RUN/vscoped.sock" -p "$RUN/vscoped.pid" \

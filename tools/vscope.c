@@ -127,7 +127,7 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "      --vif VIF           only this VIF's rule\n" },
 	{ "dpg", vs_cmd_dpg,
 	  "[-m ENDPOINT] create|assign|start|stop|add|insert|delete|destroy|list|results|hosts|"
-	  "functions [ARG...]",
+	  "functions|collect [ARG...]",
 	  "Distributed Processing Graphs through vmasterd (see vscope-dpg(1))",
 	  "  -m, --master ENDPOINT   vmasterd's endpoint (default $VSCOPE_MASTER, else\n"
 	  "                          " RUNSTATEDIR "/vscope/vmasterd.sock)\n"
@@ -135,7 +135,9 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "                          NODES: all, or HOST[:DOMAIN][*N],...\n"
 	  "  assign DPG FUNCTION [ARG]   start DPG   stop DPG   destroy DPG\n"
 	  "  add DPG SRC DST   delete DPG SRC DST   insert DPG HOST SRC DST\n"
-	  "  list [DPG]   results DPG [N]   hosts   functions\n" },
+	  "  list [DPG]   results DPG [N]   hosts   functions\n"
+	  "  list metrics   collect METRIC   (the metric library: unit, kind, collection\n"
+	  "                          function, and which hosts and entities have it)\n" },
 	{ "help", s_cmd_help,
 	  "[COMMAND]",
 	  "Show the commands, or one command's options",
