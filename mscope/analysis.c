@@ -1011,6 +1011,78 @@ vs_mana_queue_at(const vs_mana_t *a, size_t tier, int64_t ns, int own)
 	return own ? a->t[tier].own[k] : a->t[tier].q[k];
 }
 
+size_t
+vs_mana_ntiers(const vs_mana_t *a)
+{
+	return a->ntiers;
+}
+
+const char *
+vs_mana_tier_name(const vs_mana_t *a, size_t tier)
+{
+	return tier < a->ntiers ? a->t[tier].name : NULL;
+}
+
+size_t
+vs_mana_nwindows(const vs_mana_t *a, int64_t *t0_r, int64_t *tend_r, int64_t *window_r,
+    int64_t *res_r)
+{
+	if (t0_r)
+		*t0_r = a->t0;
+	if (tend_r)
+		*tend_r = a->tend;
+	if (window_r)
+		*window_r = a->o.window_ns;
+	if (res_r)
+		*res_r = a->o.res_ns;
+	return a->nwin;
+}
+
+int
+vs_mana_window(const vs_mana_t *a, size_t w, uint32_t *completed_r, int64_t *mean_r,
+    int64_t *max_r, uint32_t *vlrt_r)
+{
+	if (w >= a->nwin)
+		return -ENOENT;
+	if (completed_r)
+		*completed_r = a->wcnt[w];
+	if (mean_r)
+		*mean_r = a->wcnt[w] ? a->wsum[w] / a->wcnt[w] : 0;
+	if (max_r)
+		*max_r = a->wmax[w];
+	if (vlrt_r)
+		*vlrt_r = a->wvlrt[w];
+	return 0;
+}
+
+int64_t
+vs_mana_vlrt_threshold(const vs_mana_t *a)
+{
+	return a->thr;
+}
+
+int
+vs_mana_explanation(const vs_mana_t *a, size_t i, size_t e, const char **class_r,
+    const char **metric_r, const char **key_r, const char **host_r, double *r_r)
+{
+	const s_cluster_t *c;
+
+	if (i >= a->ncl || e >= a->cl[i].nex)
+		return -ENOENT;
+	c = &a->cl[i];
+	if (class_r)
+		*class_r = c->ex[e].cls;
+	if (metric_r)
+		*metric_r = c->ex[e].metric;
+	if (key_r)
+		*key_r = c->ex[e].s->key;
+	if (host_r)
+		*host_r = c->ex[e].s->host;
+	if (r_r)
+		*r_r = c->ex[e].r;
+	return 0;
+}
+
 /* ---- output ---- */
 
 static const char *

@@ -122,6 +122,22 @@ int64_t vs_mana_median_ns(const vs_mana_t *a);
 /* The queue length of tier t at instant ns (own: requests in the tier and not downstream). */
 int vs_mana_queue_at(const vs_mana_t *a, size_t tier, int64_t ns, int own);
 
+size_t vs_mana_ntiers(const vs_mana_t *a);
+const char *vs_mana_tier_name(const vs_mana_t *a, size_t tier);
+/* The number of point-in-time windows; the analysis' span [t0, tend), the window and the
+ * queue-length resolution (ns). */
+size_t vs_mana_nwindows(const vs_mana_t *a, int64_t *t0_r, int64_t *tend_r, int64_t *window_r,
+    int64_t *res_r);
+/* Window w (from t0 + w x window): front-tier requests completed in it, their mean and
+ * maximum response time (ns), how many were VLRT. -ENOENT past the end. */
+int vs_mana_window(const vs_mana_t *a, size_t w, uint32_t *completed_r, int64_t *mean_r,
+    int64_t *max_r, uint32_t *vlrt_r);
+/* The VLRT threshold (ns). */
+int64_t vs_mana_vlrt_threshold(const vs_mana_t *a);
+/* Explanation e of cluster i: class, "table.column", key ("" for none), host, r. */
+int vs_mana_explanation(const vs_mana_t *a, size_t i, size_t e, const char **class_r,
+    const char **metric_r, const char **key_r, const char **host_r, double *r_r);
+
 /* The class of a resource metric from its table and column names. */
 const char *vs_mana_metric_class(const char *table, const char *column);
 

@@ -10,6 +10,7 @@
 #include "vscope.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +19,15 @@
 #include "mscope.h"
 #include "wh.h"
 #include "analysis.h"
+#include "plot.h"
 
 #define S_MAX_RES 64
 
 enum {
 	S_OPT_WAREHOUSE = 0x2100, S_OPT_RUN, S_OPT_TIER, S_OPT_RESOURCE, S_OPT_WINDOW,
 	S_OPT_RESOLUTION, S_OPT_VLRT_K, S_OPT_VLRT_MIN, S_OPT_GAP, S_OPT_FROM, S_OPT_TO,
-	S_OPT_SERIES, S_OPT_NO_RESOURCES,
+	S_OPT_SERIES, S_OPT_NO_RESOURCES, S_OPT_PLOT, S_OPT_PLOT_CLUSTER, S_OPT_PLOT_MARGIN,
+	S_OPT_PLOT_SIZE,
 };
 
 typedef struct s_ana_args {
@@ -34,6 +37,9 @@ typedef struct s_ana_args {
 	size_t nres;
 	int no_res, series;
 	vs_mana_opts_t o;
+	const char *plot;
+	long plot_cluster;              /* 1-based; 0: the whole run; -1: not given */
+	vs_mplot_opts_t po;
 } s_ana_args_t;
 
 /* Milliseconds (a decimal) to ns, within (0, max_ms]; -1 after a usage message. */
@@ -145,6 +151,16 @@ s_analyze(vs_globals_t *g, const char *url, const char *run, s_ana_args_t *x)
 		vs_error("%s", err);
 		goto out;
 	}
+	if (x->plot != NULL) {
+		if (x->plot_cluster > 0)
+			x->po.cluster = (size_t)x->plot_cluster - 1;
+		else if (x->plot_cluster == 0 || vs_mana_nclusters(a) == 0)
+			x->po.cluster = VS_MPLOT_NO_CLUSTER;
+		if (vs_mplot_write(a, &in, &x->po, x->plot, err, sizeof(err)) < 0) {
+			vs_error("--plot: %s", err);
+			goto out;
+		}
+	}
 	if (g->json)
 		vs_json_emit(vs_mana_json(a, x->series), false);
 	else
@@ -182,13 +198,18 @@ vs_cmd_mscope_analyze(vs_globals_t *g, int argc, char **argv, const char *url)
 		{ "from", required_argument, NULL, S_OPT_FROM },
 		{ "to", required_argument, NULL, S_OPT_TO },
 		{ "series", no_argument, NULL, S_OPT_SERIES },
+		{ "plot", required_argument, NULL, S_OPT_PLOT },
+		{ "plot-cluster", required_argument, NULL, S_OPT_PLOT_CLUSTER },
+		{ "plot-margin", required_argument, NULL, S_OPT_PLOT_MARGIN },
+		{ "plot-size", required_argument, NULL, S_OPT_PLOT_SIZE },
 		{ NULL, 0, NULL, 0 },
 	};
-	s_ana_args_t ax = { .ntiers = 0 };
+	s_ana_args_t ax = { .ntiers = 0, .plot_cluster = -1 };
 	const char *run = NULL;
 	int opt, r;
 
 	vs_mana_opts_default(&ax.o);
+	vs_mplot_opts_default(&ax.po);
 	while ((opt = getopt_long(argc, argv, VS_COMMON_SHORTOPTS "w:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'w':
@@ -212,6 +233,38 @@ vs_cmd_mscope_analyze(vs_globals_t *g, int argc, char **argv, const char *url)
 			break;
 		case S_OPT_NO_RESOURCES: ax.no_res = 1; break;
 		case S_OPT_SERIES: ax.series = 1; break;
+		case S_OPT_PLOT: {
+			size_t n = strlen(optarg);
+			if (n < 5 || (strcmp(optarg + n - 4, ".png") != 0 &&
+			    strcmp(optarg + n - 4, ".svg") != 0))
+				return vs_usage_error("mscope", "bad --plot '%s': a FILE.png or a"
+				    " FILE.svg", optarg);
+			ax.plot = optarg;
+			break;
+		}
+		case S_OPT_PLOT_CLUSTER: {
+			char *end;
+			errno = 0;
+			ax.plot_cluster = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || errno != 0 || ax.plot_cluster < 0 ||
+			    ax.plot_cluster > VS_MANA_MAX_CLUSTERS)
+				return vs_usage_error("mscope", "bad --plot-cluster '%s': 1 to %d, or 0"
+				    " for the whole run", optarg, VS_MANA_MAX_CLUSTERS);
+			break;
+		}
+		case S_OPT_PLOT_MARGIN:
+			if (s_ms_arg("--plot-margin", optarg, 3600000, &ax.po.margin_ns) < 0)
+				return VS_EXIT_USAGE;
+			break;
+		case S_OPT_PLOT_SIZE: {
+			char c;
+			if (sscanf(optarg, "%dx%d%c", &ax.po.width, &ax.po.height, &c) != 2 ||
+			    ax.po.width < 200 || ax.po.height < 200 ||
+			    ax.po.width > VS_MPLOT_MAX_SIDE || ax.po.height > VS_MPLOT_MAX_SIDE)
+				return vs_usage_error("mscope", "bad --plot-size '%s': WIDTHxHEIGHT,"
+				    " 200 to %d each", optarg, VS_MPLOT_MAX_SIDE);
+			break;
+		}
 		case S_OPT_WINDOW:
 			if (s_ms_arg("--window", optarg, 60000, &ax.o.window_ns) < 0)
 				return VS_EXIT_USAGE;
@@ -257,5 +310,9 @@ vs_cmd_mscope_analyze(vs_globals_t *g, int argc, char **argv, const char *url)
 		return vs_usage_error("mscope", "--window must be a multiple of --resolution");
 	if (ax.o.from_ns && ax.o.to_ns && ax.o.to_ns <= ax.o.from_ns)
 		return vs_usage_error("mscope", "--to must be after --from");
+	if (ax.plot == NULL && (ax.plot_cluster >= 0 || ax.po.margin_ns != 1000000000LL ||
+	    ax.po.width != 1000 || ax.po.height != 750))
+		return vs_usage_error("mscope", "--plot-cluster, --plot-margin and --plot-size go"
+		    " with --plot FILE");
 	return s_analyze(g, url, run, &ax);
 }

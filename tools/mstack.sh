@@ -12,15 +12,18 @@
 #
 # Namespaces share one kernel and one file system, so CPU, disk and memory figures are the
 # machine's, not a VM's (that is what is simulated). To give each injection a tier of its own,
-# Apache runs on CPU 1 and everything else on CPU 0, and only the database's data directory
-# is on the disk: the web tiers' files and every server's log are on a tmpfs ($RUN/mem), as
-# if each VM had a disk of its own. The kernel's writeback workers are held to CPU 0 while the
-# stack runs (/sys/bus/workqueue/devices/writeback/cpumask, put back by ms_down): flushing the
-# database's disk is then not done on the web tier's CPU, as a VM's would not be.
+# Apache runs on CPU 1 and everything else on CPU 0. The web tiers' files and every server's
+# log are on a tmpfs ($RUN/mem). The database VM gets a virtual disk of its own: an ext4 file
+# system on a loop device whose image is on that tmpfs, capped at MS_DISK_BPS bytes/s of writes
+# for vm3's processes (a blkio cgroup, v1 blkio.throttle.write_bps_device or v2 io.max), as a
+# hypervisor caps a VM's disk. The cap, not the machine's own disk (whose speed varies from one
+# machine to the next, and which /tmp may not even be on), is then what the database waits for.
+# The kernel's writeback workers are held to CPU 0 while the stack runs
+# (/sys/bus/workqueue/devices/writeback/cpumask, put back by ms_down).
 #
-# Injections: ms_inject_disk (a burst of buffered writes then fsync on the database's file
-# system: its commits wait behind the writeback), ms_inject_cpu (a busy loop at real-time
-# priority on Apache's CPU).
+# Injections: ms_inject_disk (a batch job in vm3 writes a few MB with O_DIRECT onto the capped
+# disk: the database's WAL flushes queue behind it for a few hundred ms), ms_inject_cpu (a busy
+# loop at real-time priority on Apache's CPU).
 #
 # The caller sets: top (source tree), build (build tree), P (testbed prefix), RUN (a state
 # directory of its own, removed by ms_down). Functions return non-zero with a message on
@@ -33,6 +36,10 @@ MS_APP_CPU=1
 MS_OTHER_CPU=0
 ms_pids=
 MS_WBMASK=/sys/bus/workqueue/devices/writeback/cpumask
+MS_DISK_BPS=$((20 * 1024 * 1024))
+MS_DISK_MB=1024
+ms_loop=
+ms_cg=
 
 MS_TESTBED=$top/tools/testbed
 ms_tb() { "$MS_TESTBED" --prefix "$P" "$@"; }
@@ -43,7 +50,7 @@ ms_pgbin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; 
 # ms_check: every program the scenario runs is installed (bootstrap's TEST_PKGS)
 ms_check() {
 	local c
-	for c in nginx apache2 collectl taskset setpriv chrt setsid; do
+	for c in nginx apache2 collectl taskset setpriv chrt setsid losetup mkfs.ext4; do
 		command -v "$c" >/dev/null || { ms_err "needs $c"; return 1; }
 	done
 	[ -x "$(ms_pgbin)/postgres" ] || { ms_err "needs postgresql"; return 1; }
@@ -63,6 +70,50 @@ ms_wait_port() {
 	return 1
 }
 
+# ms_disk_up: vm3's virtual disk (see the header): a loop device on an image in the tmpfs,
+# ext4 on it mounted at $RUN/pg, and the blkio cgroup $ms_cg whose writes to it are capped
+ms_disk_up() {
+	local dev v1=/sys/fs/cgroup/blkio v2=/sys/fs/cgroup
+	truncate -s ${MS_DISK_MB}M "$RUN/mem/vm3-disk.img" &&
+	ms_loop=$(losetup -f --show "$RUN/mem/vm3-disk.img") ||
+		{ ms_err "no free loop device for vm3's disk"; return 1; }
+	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$ms_loop" >"$RUN/mkfs.log" 2>&1 &&
+	mkdir -p "$RUN/pg" && mount "$ms_loop" "$RUN/pg" ||
+		{ ms_err "vm3's disk: $(tail -3 "$RUN/mkfs.log")"; return 1; }
+	dev=$(cat "/sys/block/${ms_loop#/dev/}/dev")
+	if [ -e "$v1/blkio.throttle.write_bps_device" ]; then
+		ms_cg=$v1/vscope-mstack-$P
+		mkdir -p "$ms_cg" && echo "$dev $MS_DISK_BPS" >"$ms_cg/blkio.throttle.write_bps_device"
+	elif grep -qw io "$v2/cgroup.controllers" 2>/dev/null; then
+		ms_cg=$v2/vscope-mstack-$P
+		grep -qw io "$v2/cgroup.subtree_control" || echo +io >"$v2/cgroup.subtree_control"
+		mkdir -p "$ms_cg" && echo "$dev wbps=$MS_DISK_BPS" >"$ms_cg/io.max"
+	else
+		ms_err "no blkio (cgroup v1) or io (cgroup v2) controller to cap vm3's disk"
+		return 1
+	fi || { ms_err "cannot cap $ms_loop ($dev) in $ms_cg"; return 1; }
+}
+
+# ms_disk_down: the cgroup (once empty), the file system and the loop device
+ms_disk_down() {
+	local p
+	if [ -n "$ms_cg" ] && [ -d "$ms_cg" ]; then
+		for p in $(cat "$ms_cg/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+		for _ in $(seq 50); do rmdir "$ms_cg" 2>/dev/null && break; sleep 0.1; done
+	fi
+	mountpoint -q "$RUN/pg" && umount "$RUN/pg" 2>/dev/null || umount -l "$RUN/pg" 2>/dev/null
+	[ -n "$ms_loop" ] && losetup -d "$ms_loop" 2>/dev/null
+	ms_cg=
+	ms_loop=
+	return 0
+}
+
+# ms_in_vm3 CMD...: CMD in vm3's namespace and in its disk's cgroup
+MS_JOIN_CG='echo $$ >"$0/cgroup.procs" && exec "$@"'
+ms_in_vm3() {
+	"$MS_TESTBED" --prefix "$P" exec vm3 bash -c "$MS_JOIN_CG" "$ms_cg" "$@"
+}
+
 ms_db_up() {
 	local bin pg=$RUN/pg
 	bin=$(ms_pgbin)
@@ -70,11 +121,13 @@ ms_db_up() {
 	setpriv --reuid=postgres --regid=postgres --init-groups "$bin/initdb" -D "$pg/data" -U postgres --auth=trust -E UTF8 \
 		--no-sync >"$RUN/initdb.log" 2>&1 || { ms_err "initdb: $(tail -3 "$RUN/initdb.log")"; return 1; }
 	echo "host all all 10.77.1.0/24 trust" >>"$pg/data/pg_hba.conf"
-	"$MS_TESTBED" --prefix "$P" exec vm3 taskset -c $MS_OTHER_CPU \
+	# not through ms_in_vm3: $! must be the server itself (the testbed and bash exec into it),
+	# which a background function's subshell is not
+	"$MS_TESTBED" --prefix "$P" exec vm3 bash -c "$MS_JOIN_CG" "$ms_cg" taskset -c $MS_OTHER_CPU \
 		setpriv --reuid=postgres --regid=postgres --init-groups \
 		"$bin/postgres" -D "$pg/data" -c listen_addresses=$MS_DB -c port=5432 \
 		-c unix_socket_directories="$pg/sock" -c max_connections=60 -c shared_buffers=16MB \
-		-c fsync=on -c synchronous_commit=on -c log_destination=stderr -c logging_collector=off \
+		-c fsync=on -c synchronous_commit=on -c max_wal_size=256MB -c log_destination=stderr -c logging_collector=off \
 		-c log_min_duration_statement=0 -c "log_line_prefix=%m [%p] " -c log_timezone=UTC \
 		>/dev/null 2>"$RUN/mem/postgres.log" &
 	ms_pgpid=$!
@@ -105,6 +158,11 @@ if ($db === false) {
 $r = pg_query($db, "/* ID=$id */ INSERT INTO hits (rid, t) VALUES ('$id', now()) RETURNING n");
 echo $r === false ? "error\n" : pg_fetch_result($r, 0, 0), "\n";
 EOF
+	# prefork, every child forked up front, five times nginx's pool of idle keep-alive
+	# connections: a child that holds one takes no other connection. With 12 children
+	# spawning up to 40 and a pool of 32, requests on connections past the free children
+	# waited in the listen queue for seconds at the start of a run (seen in a --plot), and
+	# that merged with the disk injection's cluster.
 	cat >"$a/httpd.conf" <<EOF
 ServerRoot /usr/lib/apache2
 ServerName vm2
@@ -119,8 +177,8 @@ LoadModule authz_core_module modules/mod_authz_core.so
 LoadModule setenvif_module modules/mod_setenvif.so
 LoadModule unique_id_module modules/mod_unique_id.so
 LoadModule php_module $php
-StartServers 12
-MinSpareServers 12
+StartServers 40
+MinSpareServers 40
 MaxSpareServers 40
 ServerLimit 40
 MaxRequestWorkers 40
@@ -166,7 +224,7 @@ http {
 	scgi_temp_path $n/scgi;
 	upstream app {
 		server $MS_APP:8080;
-		keepalive 32;
+		keepalive 8;
 	}
 	server {
 		listen $MS_FRONT:80;
@@ -205,10 +263,12 @@ ms_up() {
 	local out
 	ms_check || return 1
 	ms_tb down >/dev/null 2>&1
+	ms_disk_down
 	mountpoint -q "$RUN/mem" && umount -l "$RUN/mem"
 	rm -rf "$RUN"
-	mkdir -p "$RUN/mem" && mount -t tmpfs -o size=512m,mode=755 vscope-mstack "$RUN/mem" ||
+	mkdir -p "$RUN/mem" && mount -t tmpfs -o size=2g,mode=755 vscope-mstack "$RUN/mem" ||
 		{ ms_err "cannot mount a tmpfs on $RUN/mem"; return 1; }
+	ms_disk_up || return 1
 	if [ -w "$MS_WBMASK" ] && [ -z "${ms_wbsaved:-}" ]; then
 		ms_wbsaved=$(cat "$MS_WBMASK")
 		echo 1 >"$MS_WBMASK" || ms_wbsaved=
@@ -223,7 +283,7 @@ ms_up() {
 # ms_monitor_start: collectl at 50 ms into $RUN/mem/collectl (plot files, uncompressed, ms times)
 ms_monitor_start() {
 	mkdir -p "$RUN/mem/collectl" || return 1
-	taskset -c $MS_OTHER_CPU collectl -i 0.05 -scdmCD -P -f "$RUN/mem/collectl" -ozm \
+	taskset -c $MS_OTHER_CPU collectl -i 0.05 -scdmCD --rawdskfilt '+loop\d+ ' -P -f "$RUN/mem/collectl" -ozm \
 		>"$RUN/mem/collectl.log" 2>&1 &
 	ms_cpid=$!
 	ms_pids="$ms_pids $ms_cpid"
@@ -243,13 +303,12 @@ ms_load() {
 	ms_lpid=$!
 }
 
-# ms_inject_disk MB: MB of buffered writes on the database's file system, then fsync
+# ms_inject_disk MB: a batch job in vm3 writes MB megabytes in 4 MB O_DIRECT blocks onto
+# vm3's capped disk (MB / 20 s at the cap). Its blocks and the database's WAL flushes queue in
+# the same cgroup: each flush waits behind a block, about 200 ms at the cap.
 ms_inject_disk() {
-	# The writes' own CPU (copying 200 MB in) must not be what stalls the tiers that share
-	# CPU 0: a session of its own whose autogroup has nice 19, and SCHED_IDLE inside it.
-	ms_tb exec vm3 setsid -w taskset -c $MS_OTHER_CPU bash -c 'echo 19 >/proc/self/autogroup
-		exec chrt -i 0 dd if=/dev/zero of="$1" bs=1M count="$2" conv=fsync' dd \
-		"$RUN/pg/hog" "$1" 2>"$RUN/dd.log"
+	ms_in_vm3 taskset -c $MS_OTHER_CPU dd if=/dev/zero of="$RUN/pg/hog" bs=4M count=$(($1 / 4)) \
+		oflag=direct 2>"$RUN/dd.log" || { ms_err "dd: $(tail -2 "$RUN/dd.log")"; return 1; }
 	rm -f "$RUN/pg/hog"
 }
 
@@ -295,6 +354,7 @@ ms_down() {
 	ms_pids=
 	ms_pgpid=
 	ms_tb down >/dev/null 2>&1
+	ms_disk_down
 	mountpoint -q "$RUN/mem" && umount -l "$RUN/mem"
 	rm -rf "$RUN"
 	[ -n "${ms_wbsaved:-}" ] && echo "$ms_wbsaved" >"$MS_WBMASK"

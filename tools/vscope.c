@@ -104,7 +104,13 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "      --gap MS            VLRT windows closer than MS form one cluster (default 100)\n"
 	  "      --from T, --to T    requests that begin in [from, to) (as for select, or\n"
 	  "                          ISO with a +HHMM offset)\n"
-	  "      --series            also every window: PIT response time, queue per tier\n" },
+	  "      --series            also every window: PIT response time, queue per tier\n"
+	  "      --plot FILE         also a plot, FILE.png or FILE.svg: response time, queue\n"
+	  "                          per tier and the top explanation around a cluster\n"
+	  "      --plot-cluster N    the cluster to plot (default 1, the most VLRT; 0: the\n"
+	  "                          whole run)\n"
+	  "      --plot-margin MS    shown before and after the cluster (default 1000)\n"
+	  "      --plot-size WxH     pixels (default 1000x750)\n" },
 	{ "shape", vs_cmd_shape,
 	  "[options] DOMAIN --rate RATE | --list",
 	  "Shape a domain's traffic in Dom0 (tc: IFB + htb), with a lease; --list shows rules",
