@@ -705,14 +705,20 @@ s_fn_arg(const char *fname, const char *arg, const vs_dpg_fn_t **fn_r, uint32_t 
 		return s_fail(err, -EOPNOTSUPP, "%s is a plugin's %s function: hosts do not load "
 		    "plugins, so only central plugin functions (run here) can be used", fn->name,
 		    fn->kind == VS_DPG_FN_LOCAL ? "local" : "combine");
-	if (fn->kind == VS_DPG_FN_LOCAL || fn->id == VS_DPG_FN_ENTROPY)
-		return s_fail(err, -EOPNOTSUPP, "%s is a %s function: the VNode runtime runs "
-		    "combine functions over one sample per leaf and period (MAX, MIN, AVE, TOPK) "
-		    "and central ones over the leaves' windows (KMEANS, PCA) so far", fn->name,
-		    fn->kind == VS_DPG_FN_LOCAL ? "local" : "windowed");
+	if (fn->kind == VS_DPG_FN_LOCAL)
+		return s_fail(err, -EOPNOTSUPP, "%s is a local function: the VNode runtime runs "
+		    "combine functions (MAX, MIN, AVE, TOPK, ENTROPY) and central ones (KMEANS, "
+		    "PCA, central plugins) so far", fn->name);
 	*arg_r = 0;
 	if (arg && s_uint(arg, 1u << 20, arg_r) < 0)
 		return s_fail(err, -EINVAL, "bad argument \"%.64s\" for %s", arg, fn->name);
+	if (fn->id == VS_DPG_FN_ENTROPY) {
+		/* one metric per leaf; the console's argument is the number of bins */
+		if (arg && (*arg_r < 2 || *arg_r > VS_DPG_ENTROPY_MAXBINS))
+			return s_fail(err, -EINVAL, "argument %u out of range for ENTROPY (bins: "
+			    "2..%u)", *arg_r, VS_DPG_ENTROPY_MAXBINS);
+		*arg_r = arg ? VS_DPG_ENTROPY_ARG(1, *arg_r) : 0;
+	}
 	if (fn->kind == VS_DPG_FN_CENTRAL) {
 		if (fn->id == VS_DPG_FN_KMEANS && !arg)
 			*arg_r = 2;
