@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,6 +48,7 @@
 #define RTT_N      2000
 
 static char s_dir[] = "/tmp/dpg-deploy.XXXXXX";
+static int s_have_dir;
 static pid_t s_pids[MAX_HOSTS + 2];     /* vmasterd, the hosts, the control host */
 static int s_npids;
 static void *s_ctx, *s_master;
@@ -81,7 +83,7 @@ s_cleanup(void)
 		if (s_pids[i] > 0)
 			waitpid(s_pids[i], NULL, 0);
 	s_npids = 0;
-	if (s_dir[sizeof(s_dir) - 7] != 'X' && !getenv("DPG_DEPLOY_KEEP")) {
+	if (s_have_dir && !getenv("DPG_DEPLOY_KEEP")) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s_dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "dpg-deploy: could not remove %s\n", s_dir);
@@ -106,6 +108,7 @@ s_spawn(const char *log, char *const argv[])
 	if (pid == 0) {
 		FILE *f = fopen(log, "w");
 
+		prctl(PR_SET_PDEATHSIG, SIGTERM);       /* no orphans if the bench dies */
 		if (f) {
 			dup2(fileno(f), 1);
 			dup2(fileno(f), 2);
@@ -389,6 +392,7 @@ main(int argc, char **argv)
 		perror("dpg-deploy: mkdtemp");
 		return 1;
 	}
+	s_have_dir = 1;
 	atexit(s_cleanup);
 	signal(SIGINT, s_on_signal);
 	signal(SIGTERM, s_on_signal);
