@@ -91,6 +91,44 @@ s_deploy(const Vsdpg__Deploy *d, char *err, size_t errlen)
 	return 0;
 }
 
+int
+vs_dpgwire_part_get(const Vsdpg__Part *q, const vs_dpg_fn_t *fn, uint32_t arg,
+    vs_dpg_part_t *p)
+{
+	if (q->n_top > VS_DPG_TOPK_MAX)
+		return -EINVAL;
+	memset(p, 0, sizeof(*p));
+	if (fn && fn->init(p, arg) < 0)
+		return -EINVAL;
+	p->fn = q->fn;
+	p->leaves = q->leaves;
+	p->count = q->count;
+	p->sum = q->sum;
+	p->prod = q->prod;
+	p->min = q->count ? q->min : INFINITY;
+	p->max = q->count ? q->max : -INFINITY;
+	p->k = q->k;
+	p->n_top = (uint32_t)q->n_top;
+	if (q->n_top)  /* top is NULL when empty: memcpy(.., NULL, 0) is UB */
+		memcpy(p->top, q->top, q->n_top * sizeof(double));
+	return vs_dpg_part_validate(p);
+}
+
+void
+vs_dpgwire_part_put(const vs_dpg_part_t *p, Vsdpg__Part *q)
+{
+	q->fn = p->fn;
+	q->leaves = p->leaves;
+	q->count = p->count;
+	q->sum = p->sum;
+	q->prod = p->prod;
+	q->min = p->count ? p->min : 0;
+	q->max = p->count ? p->max : 0;
+	q->k = p->k;
+	q->top = (double *)p->top;
+	q->n_top = p->n_top;
+}
+
 static int
 s_part(const Vsdpg__Part *p, char *err, size_t errlen)
 {
@@ -98,18 +136,7 @@ s_part(const Vsdpg__Part *p, char *err, size_t errlen)
 
 	if (p->n_top > VS_DPG_TOPK_MAX)
 		return s_bad(err, errlen, -EINVAL, "part: %zu Top-K values", p->n_top);
-	memset(&q, 0, sizeof(q));
-	q.fn = p->fn;
-	q.leaves = p->leaves;
-	q.count = p->count;
-	q.sum = p->sum;
-	q.min = p->count ? p->min : INFINITY;
-	q.max = p->count ? p->max : -INFINITY;
-	q.k = p->k;
-	q.n_top = (uint32_t)p->n_top;
-	if (p->n_top)  /* top is NULL when empty: memcpy(.., NULL, 0) is UB */
-		memcpy(q.top, p->top, p->n_top * sizeof(double));
-	if (vs_dpg_part_validate(&q) < 0)
+	if (vs_dpgwire_part_get(p, NULL, 0, &q) < 0)
 		return s_bad(err, errlen, -EINVAL, "part: fails its function's checks");
 	if (p->src == p->dst)
 		return s_bad(err, errlen, -ELOOP, "part: to itself");

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dpg.h"
 #include "dpg.pb-c.h"
 
 #define VS_DPG_VERSION       1
@@ -29,6 +30,14 @@
 Vsdpg__Msg *vs_dpgwire_decode(const void *buf, size_t len, char *err, size_t errlen);
 /* Semantic checks of a decoded message: 0 or -EINVAL/-EPROTO with a message. */
 int vs_dpgwire_validate(const Vsdpg__Msg *m, char *err, size_t errlen);
+/* The partial result a Part carries, for function fn (reset with fn->init(arg) first, so
+ * fields of fn the wire leaves out keep their initial values): 0, or -EINVAL when the
+ * numbers fail the function's checks (vs_dpg_part_validate) or there are too many Top-K. */
+int vs_dpgwire_part_get(const Vsdpg__Part *q, const vs_dpg_fn_t *fn, uint32_t arg,
+    vs_dpg_part_t *p_r);
+/* The other way: p's numbers into q (the caller sets dpg, gen, src, dst and round); q's
+ * top points into p. */
+void vs_dpgwire_part_put(const vs_dpg_part_t *p, Vsdpg__Part *q);
 /* Packs m (version set) into a new malloc'd buffer; NULL on ENOMEM. */
 void *vs_dpgwire_pack(Vsdpg__Msg *m, size_t *len_r);
 /* 1 when s is a name the protocol accepts: 1..63 bytes of [A-Za-z0-9_.:-]. */

@@ -19,6 +19,25 @@ s_dist2(const double *a, const double *b, size_t cols)
 	return d;
 }
 
+/* The centroid of k nearest to x, and the squared distance to it in *d_r. */
+static uint32_t
+s_nearest(const double *x, const double *cen, size_t k, size_t cols, double *d_r)
+{
+	double best = DBL_MAX;
+	uint32_t bc = 0;
+
+	for (size_t c = 0; c < k; c++) {
+		double d = s_dist2(x, &cen[c * cols], cols);
+
+		if (d < best) {
+			best = d;
+			bc = (uint32_t)c;
+		}
+	}
+	*d_r = best;
+	return bc;
+}
+
 static int
 s_kmeans(const vs_dpg_central_in_t *in, double **out_r, size_t *n_r)
 {
@@ -70,17 +89,9 @@ s_kmeans(const vs_dpg_central_in_t *in, double **out_r, size_t *n_r)
 
 		wss = 0;
 		for (i = 0; i < rows; i++) {
-			double best = DBL_MAX;
-			uint32_t bc = 0;
+			double best;
+			uint32_t bc = s_nearest(&in->x[i * cols], cen, k, cols, &best);
 
-			for (c = 0; c < k; c++) {
-				double d = s_dist2(&in->x[i * cols], &cen[c * cols], cols);
-
-				if (d < best) {
-					best = d;
-					bc = (uint32_t)c;
-				}
-			}
 			if (assign[i] != bc)
 				moved++;
 			assign[i] = bc;
@@ -107,17 +118,9 @@ s_kmeans(const vs_dpg_central_in_t *in, double **out_r, size_t *n_r)
 	memset(size, 0, k * sizeof(*size));
 	wss = 0;
 	for (i = 0; i < rows; i++) {
-		double best = DBL_MAX;
-		uint32_t bc = 0;
+		double best;
+		uint32_t bc = s_nearest(&in->x[i * cols], cen, k, cols, &best);
 
-		for (c = 0; c < k; c++) {
-			double d = s_dist2(&in->x[i * cols], &cen[c * cols], cols);
-
-			if (d < best) {
-				best = d;
-				bc = (uint32_t)c;
-			}
-		}
 		size[bc] += 1;
 		wss += best;
 	}

@@ -132,15 +132,7 @@ s_send_part(vs_dpg_host_t *h, const s_dpg_t *g, const s_vnode_t *v, int64_t roun
 	q.src = v->id;
 	q.dst = v->parent;
 	q.round = round;
-	q.fn = p->fn;
-	q.leaves = p->leaves;
-	q.count = p->count;
-	q.sum = p->sum;
-	q.min = p->count ? p->min : 0;
-	q.max = p->count ? p->max : 0;
-	q.k = p->k;
-	q.top = (double *)p->top;
-	q.n_top = p->n_top;
+	vs_dpgwire_part_put(p, &q);
 	m.body_case = VSDPG__MSG__BODY_PART;
 	m.part = &q;
 	s_send(h, &m, 1);
@@ -446,20 +438,7 @@ s_on_part(vs_dpg_host_t *h, const Vsdpg__Part *q)
 		h->st.parts_bad++;
 		return;
 	}
-	memset(&p, 0, sizeof(p));
-	g->fn->init(&p, g->arg);
-	p.leaves = q->leaves;
-	p.count = q->count;
-	p.sum = q->sum;
-	if (q->count) {
-		p.min = q->min;
-		p.max = q->max;
-	}
-	p.k = q->k;
-	p.n_top = (uint32_t)q->n_top;
-	if (q->n_top)  /* top is NULL when empty: memcpy(.., NULL, 0) is UB */
-		memcpy(p.top, q->top, q->n_top * sizeof(double));
-	if (vs_dpg_part_validate(&p) < 0) {
+	if (vs_dpgwire_part_get(q, g->fn, g->arg, &p) < 0) {
 		h->st.parts_bad++;
 		return;
 	}

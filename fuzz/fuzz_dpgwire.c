@@ -40,18 +40,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		double out[VS_DPG_TOPK_MAX];
 		size_t n = VS_DPG_TOPK_MAX;
 
-		if (fn && fn->init(&acc, q->k) == 0 && fn->init(&p, q->k) == 0) {
-			p.leaves = q->leaves;
-			p.count = q->count;
-			p.sum = q->sum;
-			if (q->count) {
-				p.min = q->min;
-				p.max = q->max;
-			}
-			p.n_top = (uint32_t)q->n_top;
-			if (q->n_top)  /* top is NULL when empty: memcpy(.., NULL, 0) is UB */
-				memcpy(p.top, q->top, q->n_top * sizeof(double));
-			if (vs_dpg_part_validate(&p) == 0 && fn->combine(&acc, &p) == 0)
+		if (fn && fn->init(&acc, q->k) == 0 &&
+		    vs_dpgwire_part_get(q, fn, q->k, &p) == 0) {
+			if (fn->combine(&acc, &p) == 0)
 				fn->result(&acc, out, &n);
 		}
 	}

@@ -357,18 +357,10 @@ s_result(master_t *m, dpg_t *g, const Vsdpg__Part *q)
 	vs_dpg_part_t p;
 	size_t leaves = 0, n = VS_DPG_TOPK_MAX;
 
-	memset(&p, 0, sizeof(p));
-	g->fn->init(&p, g->fn_arg);
-	p.leaves = q->leaves;
-	p.count = q->count;
-	p.sum = q->sum;
-	if (q->count) {
-		p.min = q->min;
-		p.max = q->max;
+	if (vs_dpgwire_part_get(q, g->fn, g->fn_arg, &p) < 0) {
+		m->parts_refused++;
+		return;
 	}
-	p.n_top = (uint32_t)q->n_top;
-	if (q->n_top)  /* top is NULL when empty: memcpy(.., NULL, 0) is UB */
-		memcpy(p.top, q->top, q->n_top * sizeof(double));
 	for (size_t i = 0; i < g->topo->n; i++)
 		if (g->topo->v[i].alive && g->topo->v[i].level == 0 &&
 		    vs_dpg_topo_attached(g->topo, g->root, (uint32_t)i))

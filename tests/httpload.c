@@ -164,8 +164,9 @@ main(int argc, char **argv)
 				} else if (r == 0 || errno != EAGAIN) {
 					done = 1;
 					c->head[c->got < sizeof(c->head) ? c->got : sizeof(c->head) - 1] = 0;
-					good = r == 0 && strncmp(c->head, "HTTP/1.", 7) == 0 &&
-					    c->head[9] == '2';
+					/* "HTTP/1.x 2": a status line long enough to read */
+					good = r == 0 && c->got >= 10 &&
+					    strncmp(c->head, "HTTP/1.", 7) == 0 && c->head[9] == '2';
 				}
 			}
 			if (done) {

@@ -100,6 +100,29 @@ t_decoder(void)
 	tap_ok(vs_dpgwire_decode(buf, len, err, sizeof(err)) == NULL,
 	       "an unsorted Top-K Part refused (%s)", err);
 	free(buf);
+	{
+		const vs_dpg_fn_t *fe = vs_dpg_fn_lookup(VS_DPG_FN_ENTROPY);
+		vs_dpg_part_t a, b;
+
+		/* EbAT's PiH travels too: two entropies 1.5 and 2 merged at a parent */
+		fe->init(&a, 0);
+		fe->init(&b, 0);
+		a.count = b.count = 1;
+		a.leaves = b.leaves = 1;
+		a.sum = a.prod = a.min = a.max = 1.5;
+		b.sum = b.prod = b.min = b.max = 2;
+		fe->combine(&a, &b);
+		vs_dpgwire_part_put(&a, &p);
+		buf = vs_dpgwire_pack(&m, &len);
+		d = vs_dpgwire_decode(buf, len, err, sizeof(err));
+		tap_ok(d && vs_dpgwire_part_get(d->part, fe, 0, &b) == 0 && b.sum == 3.5 &&
+		       b.prod == 3 && b.count == 2, "an Entropy Part carries SigmaH 3.5 and PiH 3");
+		vsdpg__msg__free_unpacked(d, NULL);
+		free(buf);
+		p.prod = 0;
+		p.min = 1;
+		p.max = 5;
+	}
 	p.fn = 99;
 	p.n_top = 0;
 	buf = vs_dpgwire_pack(&m, &len);
@@ -264,6 +287,7 @@ t_host(void)
 		pm.part = &p;
 		s_send(router, id, id_len, &pm);
 		p.dpg = 8;      /* no such DPG here */
+		p.src = 0;
 		p.dst = 2;
 		s_send(router, id, id_len, &pm);
 	}
