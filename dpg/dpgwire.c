@@ -143,9 +143,49 @@ s_part(const Vsdpg__Part *p, char *err, size_t errlen)
 	return 0;
 }
 
+/* Fields this version does not know. protobuf-c keeps them and packs them again, but not
+ * always as they came (field number 0 comes back as another field), and version 1 has no
+ * use for them: a frame with any is refused. */
+static size_t
+s_unknown(const Vsdpg__Msg *m)
+{
+	size_t n = m->base.n_unknown_fields;
+
+	switch (m->body_case) {
+	case VSDPG__MSG__BODY_REGISTER:
+		n += m->register_->base.n_unknown_fields;
+		for (size_t i = 0; i < m->register_->n_domains; i++)
+			n += m->register_->domains[i]->base.n_unknown_fields;
+		break;
+	case VSDPG__MSG__BODY_DEPLOY:
+		n += m->deploy->base.n_unknown_fields;
+		for (size_t i = 0; i < m->deploy->n_vnodes; i++)
+			n += m->deploy->vnodes[i]->base.n_unknown_fields;
+		break;
+	case VSDPG__MSG__BODY_DEPLOYED:
+		n += m->deployed->base.n_unknown_fields;
+		break;
+	case VSDPG__MSG__BODY_PART:
+		n += m->part->base.n_unknown_fields;
+		break;
+	case VSDPG__MSG__BODY_COMMAND:
+		n += m->command->base.n_unknown_fields;
+		break;
+	case VSDPG__MSG__BODY_ANSWER:
+		n += m->answer->base.n_unknown_fields;
+		break;
+	default:
+		break;
+	}
+	return n;
+}
+
 int
 vs_dpgwire_validate(const Vsdpg__Msg *m, char *err, size_t errlen)
 {
+	if (s_unknown(m))
+		return s_bad(err, errlen, -EPROTO, "%zu fields version %d does not know",
+		    s_unknown(m), VS_DPG_VERSION);
 	if (m->version != VS_DPG_VERSION)
 		return s_bad(err, errlen, -EPROTO, "version %u (this side speaks %d)", m->version,
 		    VS_DPG_VERSION);

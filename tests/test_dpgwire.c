@@ -79,7 +79,21 @@ t_decoder(void)
 	d = vs_dpgwire_decode(buf, len, err, sizeof(err));
 	tap_ok(d && d->part->max == 5, "a good Part round-trips");
 	vsdpg__msg__free_unpacked(d, NULL);
+	{
+		/* the same frame with a field 15 (varint) that version 1 does not have */
+		char *x = malloc(len + 2);
+
+		memcpy(x, buf, len);
+		memcpy(x + len, "\x78\x01", 2);
+		tap_ok(vs_dpgwire_decode(x, len + 2, err, sizeof(err)) == NULL &&
+		       strstr(err, "does not know"), "an unknown field refused (%s)", err);
+		free(x);
+	}
 	free(buf);
+	/* field number 0 (fuzz/corpus-dpg/field0): protobuf-c packed it back as another */
+	tap_ok(vs_dpgwire_decode("\xe2\xe2\x01\x00\x82\x00\x08\x01\xe2\x02\x00\x01\x00\x82\x00"
+	       "\x08\x01\xe2\x02\x00\xe2\x02\x00", 23, err, sizeof(err)) == NULL &&
+	       strstr(err, "does not know"), "a field number 0 refused (%s)", err);
 	m.version = 2;
 	buf = vsdpg__msg__get_packed_size(&m) ? malloc(vsdpg__msg__get_packed_size(&m)) : NULL;
 	len = vsdpg__msg__pack(&m, buf);
