@@ -121,7 +121,8 @@ static const char *
 s_var_get(s_load_t *L, const char *name, size_t nl, size_t *n_r)
 {
 	for (int i = 0; i < L->nfields; i++)
-		if (strncmp(L->fields[i].name, name, nl) == 0 && L->fields[i].name[nl] == '\0') {
+		if (L->fields[i].name[0] == name[0] && strncmp(L->fields[i].name, name, nl) == 0 &&
+		    L->fields[i].name[nl] == '\0') {
 			L->fields[i].used = 1;
 			*n_r = L->fields[i].n;
 			return L->fields[i].v;
@@ -239,6 +240,16 @@ s_time(s_load_t *L, int ti, int64_t *ns_r)
 	size_t n;
 	int rc, k;
 
+	/* "${field}" with one epoch format (%{begin:usec}t, $msec): the field's text parsed
+	 * in place; anything that does not parse takes the path below for its message */
+	if (t->nfmt == 1 && strncmp(t->fmts[0], "epoch-", 6) == 0 && t->tmpl[0] == '$' &&
+	    t->tmpl[1] == '{') {
+		const char *e = strchr(t->tmpl + 2, '}'), *v;
+		if (e != NULL && e[1] == '\0' &&
+		    (v = s_var_get(L, t->tmpl + 2, (size_t)(e - t->tmpl - 2), &n)) != NULL &&
+		    vs_mtime_parse(v, n, t->fmts[0], L->zone_off, ns_r) == 0)
+			return 0;
+	}
 	if ((rc = s_expand(L, t->tmpl, buf, sizeof(buf), &n)) < 0)
 		return rc == -E2BIG ? s_fail(L, rc, "time value too long") : rc;
 	/* a cached parse of the same leading text (up to the fraction) */
@@ -628,12 +639,13 @@ s_groups(s_load_t *L, const vs_mrx_t *rx, const char *line, int as_vars, const c
 			continue;
 		s = ov[2 * gn];
 		e = ov[2 * gn + 1];
-		if (cols != NULL && (strcmp(nm, "cols") == 0 || strcmp(nm, "header") == 0)) {
+		if (cols != NULL && (nm[0] == 'c' || nm[0] == 'h') && (strcmp(nm, "cols") == 0 ||
+		    strcmp(nm, "header") == 0)) {
 			*cols = line + s;
 			*coln = e - s;
 			continue;
 		}
-		if (label != NULL && strcmp(nm, "label") == 0) {
+		if (label != NULL && nm[0] == 'l' && strcmp(nm, "label") == 0) {
 			*label = line + s;
 			*labeln = e - s;
 			continue;
@@ -816,11 +828,13 @@ s_line(s_load_t *L, char *line, size_t n)
 	for (int i = 0; i < s->nrecord; i++)
 		if (s_match(L, &s->record[i], line, n)) {
 			char save[sizeof(L->res->error)];
-			memcpy(save, L->res->error, sizeof(save));
+			int had = L->res->error[0] != '\0';
+			if (had)        /* the first unparsed line's message is kept */
+				memcpy(save, L->res->error, sizeof(save));
 			rc = s_record(L, i, line);
 			if (rc == -EINVAL || rc == -ENOENT) {
 				/* the line does not fit: skipped and counted, not fatal */
-				if (save[0] != '\0')
+				if (had)
 					memcpy(L->res->error, save, sizeof(save));
 				return 1;
 			}
