@@ -74,6 +74,9 @@ s_deploy(const Vsdpg__Deploy *d, char *err, size_t errlen)
 	if (d->n_vnodes && (d->period_ns < VS_DPG_MIN_PERIOD_NS ||
 	    d->period_ns > VS_DPG_MAX_PERIOD_NS))
 		return s_bad(err, errlen, -EINVAL, "deploy: period out of range");
+	if (d->window > VS_DPG_MAX_WINDOW)
+		return s_bad(err, errlen, -EINVAL, "deploy: window of %u (at most %d)", d->window,
+		    VS_DPG_MAX_WINDOW);
 	for (size_t i = 0; i < d->n_vnodes; i++) {
 		const Vsdpg__VNode *v = d->vnodes[i];
 
@@ -129,11 +132,38 @@ vs_dpgwire_part_put(const vs_dpg_part_t *p, Vsdpg__Part *q)
 	q->n_top = p->n_top;
 }
 
+/* A central function's Part: rows of finite values, count * cols of them. */
+static int
+s_part_rows(const Vsdpg__Part *p, char *err, size_t errlen)
+{
+	if (p->n_top || p->k || p->sum != 0 || p->prod != 0 || p->min != 0 || p->max != 0)
+		return s_bad(err, errlen, -EINVAL, "part: a central function's has rows only");
+	if (p->n_rows > VS_DPG_MAX_ROW_CELLS)
+		return s_bad(err, errlen, -EINVAL, "part: %zu values in rows (at most %d)",
+		    p->n_rows, VS_DPG_MAX_ROW_CELLS);
+	if (p->count == 0 ? p->n_rows != 0 || p->leaves != 0 :
+	    p->cols == 0 || p->cols > VS_DPG_MAX_WINDOW || p->n_rows / p->cols != p->count ||
+	    p->n_rows % p->cols != 0 || p->leaves == 0 || p->leaves > p->count)
+		return s_bad(err, errlen, -EINVAL, "part: %llu rows of %u in %zu values from %u "
+		    "leaves", (unsigned long long)p->count, p->cols, p->n_rows, p->leaves);
+	for (size_t i = 0; i < p->n_rows; i++)
+		if (!isfinite(p->rows[i]) || fabs(p->rows[i]) > VS_DPG_CENTRAL_MAX_ABS)
+			return s_bad(err, errlen, -EINVAL, "part: row value %zu out of range", i);
+	if (p->src == p->dst)
+		return s_bad(err, errlen, -ELOOP, "part: to itself");
+	return 0;
+}
+
 static int
 s_part(const Vsdpg__Part *p, char *err, size_t errlen)
 {
+	const vs_dpg_fn_t *fn = vs_dpg_fn_lookup(p->fn);
 	vs_dpg_part_t q;
 
+	if (fn && fn->kind == VS_DPG_FN_CENTRAL)
+		return s_part_rows(p, err, errlen);
+	if (p->n_rows || p->cols)
+		return s_bad(err, errlen, -EINVAL, "part: rows for a function that is not central");
 	if (p->n_top > VS_DPG_TOPK_MAX)
 		return s_bad(err, errlen, -EINVAL, "part: %zu Top-K values", p->n_top);
 	if (vs_dpgwire_part_get(p, NULL, 0, &q) < 0)

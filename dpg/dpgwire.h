@@ -20,6 +20,9 @@
 #define VS_DPG_MAX_TEXT      (1024 * 1024)
 #define VS_DPG_MIN_PERIOD_NS 100000000LL        /* 100 ms */
 #define VS_DPG_MAX_PERIOD_NS 3600000000000LL    /* 1 h */
+#define VS_DPG_MAX_WINDOW    1024               /* samples per row of a central function */
+/* Values of a central function's rows in one Part: what fits a frame with room to spare */
+#define VS_DPG_MAX_ROW_CELLS ((VS_DPG_MAX_MSG - 65536) / 9)
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR "/run"
 #endif

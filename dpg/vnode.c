@@ -17,6 +17,9 @@ typedef struct {
 	int64_t round;
 	uint32_t got;           /* inputs that reported this round */
 	vs_dpg_part_t acc;
+	double *rows;           /* central functions: the inputs' rows so far (acc.count) */
+	size_t n_rows, cap_rows;
+	uint32_t cols;
 } s_round_t;
 
 typedef struct {
@@ -26,6 +29,8 @@ typedef struct {
 	char (*ents)[VS_DPG_MAX_NAME + 1];
 	size_t n_ents;
 	s_round_t r[VS_DPG_ROUNDS];
+	double *win;            /* a central function's leaf: its last samples (a ring) */
+	uint32_t n_win, win_at;
 } s_vnode_t;
 
 typedef struct {
@@ -33,6 +38,8 @@ typedef struct {
 	uint64_t gen;
 	const vs_dpg_fn_t *fn;
 	uint32_t arg;
+	int central;            /* the root needs all data: rows go up, not partials */
+	uint32_t window;        /* central: samples in a leaf's row */
 	char metric[VS_DPG_MAX_NAME + 1];
 	int64_t period_ns;
 	int running;
@@ -122,7 +129,7 @@ out:
 
 static void
 s_send_part(vs_dpg_host_t *h, const s_dpg_t *g, const s_vnode_t *v, int64_t round,
-    const vs_dpg_part_t *p)
+    const vs_dpg_part_t *p, const double *rows, size_t n_rows, uint32_t cols)
 {
 	Vsdpg__Msg m = VSDPG__MSG__INIT;
 	Vsdpg__Part q = VSDPG__PART__INIT;
@@ -132,7 +139,16 @@ s_send_part(vs_dpg_host_t *h, const s_dpg_t *g, const s_vnode_t *v, int64_t roun
 	q.src = v->id;
 	q.dst = v->parent;
 	q.round = round;
-	vs_dpgwire_part_put(p, &q);
+	if (g->central) {
+		q.fn = p->fn;
+		q.leaves = p->leaves;
+		q.count = p->count;
+		q.rows = (double *)rows;
+		q.n_rows = n_rows;
+		q.cols = n_rows ? cols : 0;
+	} else {
+		vs_dpgwire_part_put(p, &q);
+	}
 	m.body_case = VSDPG__MSG__BODY_PART;
 	m.part = &q;
 	s_send(h, &m, 1);
@@ -159,7 +175,7 @@ s_find(const s_dpg_t *g, uint32_t id)
 }
 
 static void s_deliver(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *from, int64_t round,
-    const vs_dpg_part_t *p, int depth);
+    const vs_dpg_part_t *p, const double *rows, size_t n_rows, uint32_t cols, int depth);
 
 /* A round of parent v is complete (or past its deadline): its merge goes up. */
 static void
@@ -167,16 +183,56 @@ s_flush(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, s_round_t *r, int depth)
 {
 	vs_dpg_part_t p = r->acc;
 	int64_t round = r->round;
+	double *rows = r->rows;
+	size_t n_rows = r->n_rows;
+	uint32_t cols = r->cols;
 
 	r->used = 0;
-	s_deliver(h, g, v, round, &p, depth);
+	r->rows = NULL;
+	r->n_rows = r->cap_rows = 0;
+	r->cols = 0;
+	s_deliver(h, g, v, round, &p, rows, n_rows, cols, depth);
+	free(rows);
 }
 
-/* Merges p (a child's part for round) into parent v. */
+/* Appends an input's rows to a central function's round: -EINVAL (other columns than the
+ * rows so far), -E2BIG (more than a frame carries), -ENOMEM. */
+static int
+s_rows_add(s_round_t *r, const vs_dpg_part_t *p, const double *rows, size_t n_rows,
+    uint32_t cols)
+{
+	if (p->count == 0)
+		return 0;
+	if (cols == 0 || n_rows != p->count * cols || (r->cols && cols != r->cols))
+		return -EINVAL;
+	if (r->n_rows + n_rows > VS_DPG_MAX_ROW_CELLS)
+		return -E2BIG;
+	if (r->n_rows + n_rows > r->cap_rows) {
+		size_t cap = r->cap_rows ? r->cap_rows : 64;
+		double *x;
+
+		while (cap < r->n_rows + n_rows)
+			cap *= 2;
+		if (!(x = realloc(r->rows, cap * sizeof(*x))))
+			return -ENOMEM;
+		r->rows = x;
+		r->cap_rows = cap;
+	}
+	memcpy(r->rows + r->n_rows, rows, n_rows * sizeof(*rows));
+	r->n_rows += n_rows;
+	r->cols = cols;
+	r->acc.count += p->count;
+	r->acc.leaves += p->leaves;
+	return 0;
+}
+
+/* Merges p (a child's part for round; rows for a central function) into parent v. */
 static void
 s_merge(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round, const vs_dpg_part_t *p,
-    int depth)
+    const double *rows, size_t n_rows, uint32_t cols, int depth)
 {
+	int rc;
+
 	s_round_t *slot = NULL, *oldest = NULL;
 
 	for (size_t i = 0; i < VS_DPG_ROUNDS; i++) {
@@ -201,9 +257,24 @@ s_merge(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round, const vs_dpg_
 		slot->used = 1;
 		slot->round = round;
 		slot->got = 0;
-		g->fn->init(&slot->acc, g->arg);
+		if (g->central) {
+			memset(&slot->acc, 0, sizeof(slot->acc));
+			slot->acc.fn = g->fn->id;
+			slot->n_rows = 0;
+			slot->cols = 0;
+		} else {
+			g->fn->init(&slot->acc, g->arg);
+		}
 	}
-	if (g->fn->combine(&slot->acc, p) < 0) {
+	if (g->central) {
+		rc = s_rows_add(slot, p, rows, n_rows, cols);
+		if (rc == -EINVAL)
+			h->st.parts_bad++;
+		else if (rc < 0)
+			h->st.parts_dropped++;  /* too many rows for one frame, or no memory */
+		if (rc < 0)
+			return;
+	} else if (g->fn->combine(&slot->acc, p) < 0) {
 		h->st.parts_bad++;
 		return;
 	}
@@ -215,16 +286,16 @@ s_merge(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round, const vs_dpg_
 /* Sends from's part for round to from's parent: locally, through vmasterd, or as a result. */
 static void
 s_deliver(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *from, int64_t round,
-    const vs_dpg_part_t *p, int depth)
+    const vs_dpg_part_t *p, const double *rows, size_t n_rows, uint32_t cols, int depth)
 {
 	s_vnode_t *to;
 
 	if (from->parent != VS_DPG_NO_PARENT && from->parent_local && depth < 64 &&
 	    (to = s_find(g, from->parent)) != NULL && to->n_inputs > 0) {
-		s_merge(h, g, to, round, p, depth + 1);
+		s_merge(h, g, to, round, p, rows, n_rows, cols, depth + 1);
 		return;
 	}
-	s_send_part(h, g, from, round, p);
+	s_send_part(h, g, from, round, p, rows, n_rows, cols);
 }
 
 static void
@@ -242,9 +313,31 @@ s_leaf(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round)
 			have = 1;
 		}
 	}
+	if (g->central) {
+		/* the row is the leaf's last window samples, oldest first; none until it has them */
+		double *row = NULL;
+
+		memset(&p, 0, sizeof(p));
+		p.fn = g->fn->id;
+		if (have && (v->win || (v->win = calloc(g->window, sizeof(*v->win))))) {
+			v->win[v->win_at] = sum;
+			v->win_at = (v->win_at + 1) % g->window;
+			if (v->n_win < g->window)
+				v->n_win++;
+		}
+		if (v->n_win == g->window && (row = malloc(g->window * sizeof(*row)))) {
+			for (uint32_t i = 0; i < g->window; i++)
+				row[i] = v->win[(v->win_at + i) % g->window];
+			p.count = 1;
+			p.leaves = 1;
+		}
+		s_deliver(h, g, v, round, &p, row, row ? g->window : 0, g->window, 0);
+		free(row);
+		return;
+	}
 	if (have && g->fn->local(&p, &sum, 1) == 0)
 		p.leaves = 1;
-	s_deliver(h, g, v, round, &p, 0);
+	s_deliver(h, g, v, round, &p, NULL, 0, 0, 0);
 }
 
 static void
@@ -277,8 +370,12 @@ s_dpg_free(s_dpg_t **gp)
 
 	if (!g)
 		return;
-	for (size_t i = 0; i < g->n; i++)
+	for (size_t i = 0; i < g->n; i++) {
 		free(g->v[i].ents);
+		free(g->v[i].win);
+		for (size_t j = 0; j < VS_DPG_ROUNDS; j++)
+			free(g->v[i].r[j].rows);
+	}
 	free(g->v);
 	free(g);
 	*gp = NULL;
@@ -338,13 +435,15 @@ s_deploy(vs_dpg_host_t *h, const Vsdpg__Deploy *d, char *err, size_t errlen)
 	g->gen = d->gen;
 	g->fn = vs_dpg_fn_lookup(d->fn);
 	g->arg = d->fn_arg;
+	g->central = g->fn->kind == VS_DPG_FN_CENTRAL;
+	g->window = d->window ? d->window : 8;
 	snprintf(g->metric, sizeof(g->metric), "%s", d->metric);
 	g->period_ns = d->period_ns;
 	g->running = d->running;
 	g->last_round = old ? old->last_round : 0;
 	if (!g->running)
 		g->last_round = 0;
-	{
+	if (!g->central) {
 		vs_dpg_part_t probe;
 
 		if (g->fn->init(&probe, g->arg) < 0) {
@@ -383,12 +482,22 @@ s_deploy(vs_dpg_host_t *h, const Vsdpg__Deploy *d, char *err, size_t errlen)
 		}
 	}
 	/* open rounds of VNodes that stay carry over (a running DPG changes in place) */
-	if (old && old->fn == g->fn && old->arg == g->arg) {
+	if (old && old->fn == g->fn && old->arg == g->arg && old->window == g->window) {
 		for (size_t i = 0; i < g->n; i++) {
 			s_vnode_t *o = s_find(old, g->v[i].id);
 
-			if (o && o->n_inputs && g->v[i].n_inputs)
+			if (o && o->n_inputs && g->v[i].n_inputs) {
 				memcpy(g->v[i].r, o->r, sizeof(o->r));
+				for (size_t j = 0; j < VS_DPG_ROUNDS; j++)
+					o->r[j].rows = NULL;    /* moved */
+			}
+			if (o && !o->n_inputs && !g->v[i].n_inputs && o->win) {
+				/* a leaf keeps its window of samples */
+				g->v[i].win = o->win;
+				g->v[i].n_win = o->n_win;
+				g->v[i].win_at = o->win_at;
+				o->win = NULL;
+			}
 		}
 	}
 	if (old) {
@@ -428,6 +537,7 @@ s_on_part(vs_dpg_host_t *h, const Vsdpg__Part *q)
 	s_dpg_t *g = NULL;
 	s_vnode_t *to;
 	vs_dpg_part_t p;
+	int rc;
 
 	for (size_t i = 0; i < h->n_dpgs; i++)
 		if (h->dpgs[i]->id == q->dpg)
@@ -438,11 +548,25 @@ s_on_part(vs_dpg_host_t *h, const Vsdpg__Part *q)
 		h->st.parts_bad++;
 		return;
 	}
-	if (vs_dpgwire_part_get(q, g->fn, g->arg, &p) < 0) {
+	if (g->central) {
+		/* the decoder checked count * cols == n_rows; the columns must be this DPG's */
+		if (q->count && q->cols != g->window) {
+			h->st.parts_bad++;
+			return;
+		}
+		memset(&p, 0, sizeof(p));
+		p.fn = q->fn;
+		p.leaves = q->leaves;
+		p.count = q->count;
+		s_merge(h, g, to, q->round, &p, q->rows, q->n_rows, q->cols, 0);
+		return;
+	}
+	rc = vs_dpgwire_part_get(q, g->fn, g->arg, &p);
+	if (rc < 0) {
 		h->st.parts_bad++;
 		return;
 	}
-	s_merge(h, g, to, q->round, &p, 0);
+	s_merge(h, g, to, q->round, &p, NULL, 0, 0, 0);
 }
 
 /* ---- the object ------------------------------------------------------------------------ */

@@ -25,6 +25,7 @@
 #include "dpg.h"
 #include "dpgwire.h"
 #include "log.h"
+#include "output.h"
 
 #define MAX_HOSTS    4096
 #define MAX_DPGS     1024
@@ -35,6 +36,11 @@
  * VS_DPG_HEARTBEAT_NS. */
 #define HOST_GONE_NS (3 * VS_NS_PER_SEC / 2)
 #define MAX_ID       256
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#define DEFAULT_LOG_DIR   LOCALSTATEDIR "/log/vscope"
+#define DEFAULT_WAREHOUSE "sqlite:" LOCALSTATEDIR "/lib/vscope/vscope.db"
 
 static volatile sig_atomic_t s_stop;
 static void s_on_stop(int sig) { (void)sig; s_stop = 1; }
@@ -60,6 +66,7 @@ typedef struct {
 	double v[VS_DPG_TOPK_MAX];
 	size_t n;
 	uint64_t drops;
+	int err;                /* a central function's -errno (no value) */
 } result_t;
 
 typedef struct {
@@ -75,6 +82,8 @@ typedef struct {
 	size_t n_nodes, cap_nodes;
 	const vs_dpg_fn_t *fn;
 	uint32_t fn_arg;
+	uint32_t fn_arg2;       /* K-means: passes */
+	uint32_t window;        /* central functions: samples per leaf row */
 	char metric[VS_DPG_MAX_NAME + 1];
 	int64_t period_ns;
 	int running;
@@ -91,6 +100,8 @@ typedef struct {
 	lost_t *lost;
 	size_t n_lost;
 	char note[256];         /* what the last host failure did to it */
+	vs_out_kind_t out_kind; /* where results go besides the console */
+	vs_out_t *out;
 } dpg_t;
 
 typedef struct {
@@ -104,6 +115,7 @@ typedef struct {
 	char ipc_path[512];
 	void *mon;                      /* the ROUTER's socket monitor: disconnections */
 	int64_t disc_ns;                /* monotonic, latest disconnection */
+	vs_outs_t *outs;                /* log directory, warehouse */
 } master_t;
 
 /* ---- output helpers --------------------------------------------------------------------- */
@@ -199,6 +211,7 @@ s_dpg_free(dpg_t **gp)
 	if (!g)
 		return;
 	vs_dpg_topo_destroy(&g->topo);
+	vs_out_close(&g->out);
 	free(g->nodes);
 	free(g->deployed);
 	free(g->lost);
@@ -324,6 +337,8 @@ s_deploy(master_t *m, dpg_t *g, int gone)
 		d.gen = g->gen;
 		d.fn = g->fn->id;
 		d.fn_arg = g->fn_arg;
+		d.fn_arg2 = g->fn_arg2;
+		d.window = g->window;
 		d.metric = g->metric;
 		d.period_ns = g->period_ns;
 		d.running = g->running;
@@ -350,14 +365,64 @@ out:
 	free(vp);
 }
 
+/* The console's line for result r of g (no newline); the lost leaves on the latest. */
+static void
+s_result_line(const dpg_t *g, const result_t *r, int latest, sbuf_t *out)
+{
+	s_add(out, "dpg %u round %lld fn %s leaves %u/%u samples %llu drops %llu value",
+	    g->id, (long long)r->round, g->fn->name, r->leaves, r->expected,
+	    (unsigned long long)r->count, (unsigned long long)r->drops);
+	if (r->n == 0)
+		s_add(out, " -");
+	if (r->err)
+		s_add(out, " error %s", strerror(-r->err));
+	for (size_t i = 0; i < r->n; i++)
+		s_add(out, " %.3f", r->v[i]);
+	if (latest && g->n_lost) {
+		s_add(out, " lost");
+		for (size_t i = 0; i < g->n_lost; i++)
+			s_add(out, "%s%s:%s", i ? "," : " ", g->nodes[g->lost[i].node].host,
+			    g->nodes[g->lost[i].node].domain);
+	}
+}
+
+/* Result r of g to its sink (log file or warehouse). */
+static void
+s_output(dpg_t *g, const result_t *r)
+{
+	sbuf_t line = { 0 };
+	vs_out_row_t row;
+
+	if (!g->out)
+		return;
+	s_result_line(g, r, 1, &line);
+	row.dpg = g->id;
+	row.fn = g->fn->name;
+	row.round = r->round;
+	row.time_ns = r->round * g->period_ns;
+	row.leaves = r->leaves;
+	row.expected = r->expected;
+	row.samples = r->count;
+	row.drops = r->drops;
+	row.v = r->v;
+	row.n = r->n;
+	row.line = line.s ? line.s : "";
+	if (vs_out_write(g->out, &row) < 0 && vs_out_errors(g->out) == 1)
+		vs_warn("DPG %u: cannot write its result to %s (counted; said once)", g->id,
+		    vs_out_where(g->out));
+	free(line.s);
+}
+
 static void
 s_result(master_t *m, dpg_t *g, const Vsdpg__Part *q)
 {
 	result_t *r = &g->res[g->results % N_RESULTS];
 	vs_dpg_part_t p;
 	size_t leaves = 0, n = VS_DPG_TOPK_MAX;
+	int central = g->fn->kind == VS_DPG_FN_CENTRAL;
 
-	if (vs_dpgwire_part_get(q, g->fn, g->fn_arg, &p) < 0) {
+	if (central ? q->count && q->cols != g->window :
+	    vs_dpgwire_part_get(q, g->fn, g->fn_arg, &p) < 0) {
 		m->parts_refused++;
 		return;
 	}
@@ -370,13 +435,27 @@ s_result(master_t *m, dpg_t *g, const Vsdpg__Part *q)
 	r->leaves = q->leaves;
 	r->expected = (uint32_t)leaves;
 	r->count = q->count;
-	if (g->fn->result(&p, r->v, &n) == 0)
+	if (central && q->count) {
+		/* every leaf's row is here: the function runs on all of them */
+		vs_dpg_central_in_t in = { .x = q->rows, .rows = q->count, .cols = q->cols,
+			.arg = g->fn_arg, .arg2 = g->fn_arg2 };
+		double *out = NULL;
+
+		r->err = g->fn->central(&in, &out, &n);
+		if (r->err == 0) {
+			r->n = n < VS_DPG_TOPK_MAX ? n : VS_DPG_TOPK_MAX;
+			memcpy(r->v, out, r->n * sizeof(*out));
+		}
+		free(out);
+	} else if (!central && g->fn->result(&p, r->v, &n) == 0) {
 		r->n = n;
+	}
 	r->drops = m->parts_refused + m->parts_unroutable;
 	for (size_t i = 0; i < m->n_hosts; i++)
 		if (m->hosts[i].reg)
 			r->drops += m->hosts[i].reg->parts_dropped + m->hosts[i].reg->parts_bad;
 	g->results++;
+	s_output(g, r);
 }
 
 /* A Part from host h: forwarded to its parent's host only along a link of the topology. */
@@ -533,9 +612,9 @@ s_host_down(master_t *m, host_t *h)
 					g->lost[j].attach_to = g->topo->v[v].parent;
 					vs_dpg_topo_remove_vnode(g->topo, (uint32_t)v);
 				}
-		snprintf(g->note, sizeof(g->note), "host %s down: %zu leaves lost, its children "
-		    "re-attached to their grandparents, root on %s", h->name, lost,
-		    s_vhost(g, g->root));
+		snprintf(g->note, sizeof(g->note), "host %s down: %zu leaves lost, %zu children "
+		    "of its parents re-attached to their grandparents, root on %s", h->name, lost,
+		    moved, s_vhost(g, g->root));
 		vs_notice("DPG %u: %s", g->id, g->note);
 		s_deploy(m, g, 0);
 	}
@@ -626,16 +705,48 @@ s_fn_arg(const char *fname, const char *arg, const vs_dpg_fn_t **fn_r, uint32_t 
 		s_add(err, ")");
 		return -ENOENT;
 	}
-	if (fn->kind != VS_DPG_FN_COMBINE || fn->id == VS_DPG_FN_ENTROPY)
+	if (fn->kind == VS_DPG_FN_LOCAL || fn->id == VS_DPG_FN_ENTROPY)
 		return s_fail(err, -EOPNOTSUPP, "%s is a %s function: the VNode runtime runs "
 		    "combine functions over one sample per leaf and period (MAX, MIN, AVE, TOPK) "
-		    "so far", fn->name, fn->kind == VS_DPG_FN_CENTRAL ? "central" : "windowed");
+		    "and central ones over the leaves' windows (KMEANS, PCA) so far", fn->name,
+		    fn->kind == VS_DPG_FN_LOCAL ? "local" : "windowed");
 	*arg_r = 0;
 	if (arg && s_uint(arg, 1u << 20, arg_r) < 0)
 		return s_fail(err, -EINVAL, "bad argument \"%.64s\" for %s", arg, fn->name);
-	if (fn->init(&p, *arg_r) < 0)
+	if (fn->kind == VS_DPG_FN_CENTRAL) {
+		if (fn->id == VS_DPG_FN_KMEANS && !arg)
+			*arg_r = 2;
+		if (fn->id == VS_DPG_FN_KMEANS && (*arg_r < 1 || *arg_r > VS_DPG_KMEANS_MAXK))
+			return s_fail(err, -EINVAL, "argument %u out of range for KMEANS (k: 1..%u)",
+			    *arg_r, VS_DPG_KMEANS_MAXK);
+	} else if (fn->init(&p, *arg_r) < 0) {
 		return s_fail(err, -EINVAL, "argument %u out of range for %s", *arg_r, fn->name);
+	}
 	*fn_r = fn;
+	return 0;
+}
+
+/* A central function's result must fit a result record (VS_DPG_TOPK_MAX values). */
+static int
+s_central_fits(const vs_dpg_fn_t *fn, uint32_t arg, uint32_t window, sbuf_t *err)
+{
+	size_t n, c;
+
+	if (fn->kind != VS_DPG_FN_CENTRAL)
+		return 0;
+	if (fn->id == VS_DPG_FN_KMEANS) {
+		n = (size_t)arg * window + arg + 2;
+		if (n > VS_DPG_TOPK_MAX)
+			return s_fail(err, -E2BIG, "KMEANS k=%u over windows of %u: %zu values, a "
+			    "result holds %d (k x window + k + 2)", arg, window, n, VS_DPG_TOPK_MAX);
+	} else if (fn->id == VS_DPG_FN_PCA) {
+		c = arg == 0 || arg > window ? window : arg;
+		n = 2 * c + c * window;
+		if (n > VS_DPG_TOPK_MAX)
+			return s_fail(err, -E2BIG, "PCA of %zu components over windows of %u: %zu "
+			    "values, a result holds %d (choose fewer with ARG)", c, window, n,
+			    VS_DPG_TOPK_MAX);
+	}
 	return 0;
 }
 
@@ -720,7 +831,8 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 
 	if (c->n_args < 2)
 		return s_fail(err, -EINVAL, "usage: create P|C|H NODES [fn=F] [arg=N] [bf=N] "
-		    "[height=N] [metric=M] [period=D] [start]");
+		    "[height=N] [metric=M] [period=D] [window=N] [passes=N] "
+		    "[out=console|log|warehouse] [start]");
 	if (vs_dpg_topo_parse(c->args[0], &kind) < 0)
 		return s_fail(err, -EINVAL, "unknown topology %.64s (P, C or H)", c->args[0]);
 	if (m->n_dpgs == MAX_DPGS)
@@ -730,6 +842,7 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 		return s_fail(err, -ENOMEM, "out of memory");
 	snprintf(g->metric, sizeof(g->metric), "net.tx.bytes");
 	g->period_ns = VS_NS_PER_SEC;
+	g->window = 8;
 	bf = 2;
 	for (size_t i = 2; i < c->n_args; i++) {
 		const char *a = c->args[i], *v = strchr(a, '=');
@@ -743,6 +856,20 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 			fname = v + 1;
 		else if (!strncmp(a, "arg=", 4))
 			fnarg = v + 1;
+		else if (!strncmp(a, "window=", 7)) {
+			if (s_uint(v + 1, VS_DPG_MAX_WINDOW, &g->window) < 0 || g->window < 2)
+				rc = s_fail(err, -EINVAL, "window: expected 2..%d, not %.32s",
+				    VS_DPG_MAX_WINDOW, v + 1);
+		} else if (!strncmp(a, "passes=", 7)) {
+			if (s_uint(v + 1, VS_DPG_KMEANS_MAXPASSES, &g->fn_arg2) < 0)
+				rc = s_fail(err, -EINVAL, "passes: expected 0..%u, not %.32s",
+				    VS_DPG_KMEANS_MAXPASSES, v + 1);
+		}
+		else if (!strncmp(a, "out=", 4)) {
+			if (vs_out_parse(v + 1, &g->out_kind) < 0)
+				rc = s_fail(err, -EINVAL, "out: console, log or warehouse, not %.32s",
+				    v + 1);
+		}
 		else if (!strncmp(a, "bf=", 3)) {
 			if (s_uint(v + 1, VS_DPG_MAX_VNODES, &bf) < 0 || bf < 2)
 				rc = s_fail(err, -EINVAL, "bf: expected 2 or more, not %.32s", v + 1);
@@ -765,7 +892,8 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 		if (rc < 0)
 			goto fail;
 	}
-	if ((rc = s_fn_arg(fname, fnarg, &g->fn, &g->fn_arg, err)) < 0)
+	if ((rc = s_fn_arg(fname, fnarg, &g->fn, &g->fn_arg, err)) < 0 ||
+	    (rc = s_central_fits(g->fn, g->fn_arg, g->window, err)) < 0)
 		goto fail;
 	if ((rc = s_nodes(m, g, c->args[1], err)) < 0)
 		goto fail;
@@ -779,6 +907,15 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 		g->root = (uint32_t)g->topo->n - 1;
 	else
 		g->root = vs_dpg_topo_root(g->topo);
+	{
+		char why[512];
+
+		rc = vs_out_open(m->outs, g->out_kind, m->next_id + 1, &g->out, why, sizeof(why));
+		if (rc < 0) {
+			s_add(err, "out=%s: %s", vs_out_name(g->out_kind), why);
+			goto fail;
+		}
+	}
 	g->id = ++m->next_id;
 	g->running = start;
 	m->dpgs[m->n_dpgs++] = g;
@@ -891,7 +1028,8 @@ s_cmd_assign(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 
 	if (rc < 0)
 		return rc;
-	if ((rc = s_fn_arg(c->args[1], c->n_args > 2 ? c->args[2] : NULL, &fn, &arg, err)) < 0)
+	if ((rc = s_fn_arg(c->args[1], c->n_args > 2 ? c->args[2] : NULL, &fn, &arg, err)) < 0 ||
+	    (rc = s_central_fits(fn, arg, g->window, err)) < 0)
 		return rc;
 	g->fn = fn;
 	g->fn_arg = arg;
@@ -941,6 +1079,10 @@ s_list_one(const dpg_t *g, int brief, sbuf_t *out)
 		s_add(out, "pending %zu hosts", g->pending);
 	/* what the hosts' Deployed answers said: VNodes in force of those sent, refusals */
 	s_add(out, " in-force %zu/%zu refused %zu", g->vnodes_ok, g->vnodes_sent, g->refused);
+	s_add(out, " out %s", vs_out_name(g->out_kind));
+	if (g->out)
+		s_add(out, " (%s, %llu errors)", vs_out_where(g->out),
+		    (unsigned long long)vs_out_errors(g->out));
 	s_add(out, " lost %zu%s%s\n", g->n_lost, g->note[0] ? " note " : "", g->note);
 	for (size_t i = 0; brief == 0 && i < g->topo->n; i++) {
 		const vs_dpg_vnode_t *v = &g->topo->v[i];
@@ -996,21 +1138,7 @@ s_cmd_results(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 	if (want > g->results)
 		want = (uint32_t)g->results;
 	for (uint64_t k = g->results - want; k < g->results; k++) {
-		const result_t *r = &g->res[k % N_RESULTS];
-
-		s_add(out, "dpg %u round %lld fn %s leaves %u/%u samples %llu drops %llu value",
-		    g->id, (long long)r->round, g->fn->name, r->leaves, r->expected,
-		    (unsigned long long)r->count, (unsigned long long)r->drops);
-		if (r->n == 0)
-			s_add(out, " -");
-		for (size_t i = 0; i < r->n; i++)
-			s_add(out, " %.3f", r->v[i]);
-		if (k + 1 == g->results && g->n_lost) {
-			s_add(out, " lost");
-			for (size_t i = 0; i < g->n_lost; i++)
-				s_add(out, "%s%s:%s", i ? "," : " ", g->nodes[g->lost[i].node].host,
-				    g->nodes[g->lost[i].node].domain);
-		}
+		s_result_line(g, &g->res[k % N_RESULTS], k + 1 == g->results, out);
 		s_add(out, "\n");
 	}
 	return 0;
@@ -1235,7 +1363,7 @@ static void
 s_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: vmasterd [-d] [-s ENDPOINT] [-k KEYFILE]\n"
+	    "usage: vmasterd [-d] [-s ENDPOINT] [-k KEYFILE] [-L DIR] [-w URL]\n"
 	    "\n"
 	    "The vscope VMaster: hosts (vscoped) register here; `vscope dpg` builds, changes\n"
 	    "and reads Distributed Processing Graphs through it. Runs in the foreground and\n"
@@ -1244,9 +1372,14 @@ s_usage(FILE *f)
 	    "  -s, --endpoint ENDPOINT ROUTER endpoint (default %s);\n"
 	    "                          tcp:// needs -k (CURVE)\n"
 	    "  -k, --key FILE          CURVE key pair (vscope keygen) for a tcp:// endpoint\n"
+	    "  -L, --log-dir DIR       dpg-ID.log of DPGs created with out=log (default %s)\n"
+	    "      --log-size BYTES    rotate a log file at this size (default 1048576)\n"
+	    "      --log-keep N        rotated files kept, dpg-ID.log.1..N (default 3)\n"
+	    "  -w, --warehouse URL     for out=warehouse: sqlite:PATH, PATH or postgresql://...\n"
+	    "                          (default $VSCOPE_WAREHOUSE, else %s)\n"
 	    "  -d, --debug             log debug messages\n"
 	    "  -h, --help              this text\n"
-	    "See vmasterd(8).\n", VS_DPG_DEFAULT_ENDPOINT);
+	    "See vmasterd(8).\n", VS_DPG_DEFAULT_ENDPOINT, DEFAULT_LOG_DIR, DEFAULT_WAREHOUSE);
 }
 
 int
@@ -1255,6 +1388,10 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "endpoint", required_argument, NULL, 's' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "log-dir", required_argument, NULL, 'L' },
+		{ "log-size", required_argument, NULL, 1001 },
+		{ "log-keep", required_argument, NULL, 1002 },
+		{ "warehouse", required_argument, NULL, 'w' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1263,12 +1400,34 @@ main(int argc, char **argv)
 	const char *ep = VS_DPG_DEFAULT_ENDPOINT, *keyfile = NULL;
 	int opt, debug = 0, rc = 0;
 	struct sigaction sa;
+	char hostname[256] = "";
+	const char *env = getenv("VSCOPE_WAREHOUSE");
+	vs_outs_config_t oc = { .log_dir = DEFAULT_LOG_DIR, .log_size = 1024 * 1024,
+		.log_keep = 3, .warehouse = env && *env ? env : DEFAULT_WAREHOUSE };
+	uint32_t u;
 	int64_t next_tick = 0;
 
-	while ((opt = getopt_long(argc, argv, "s:k:dh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:k:L:w:dh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's': ep = optarg; break;
 		case 'k': keyfile = optarg; break;
+		case 'L': oc.log_dir = optarg; break;
+		case 'w': oc.warehouse = optarg; break;
+		case 1001:
+			if (s_uint(optarg, UINT32_MAX, &u) < 0 || u < 512) {
+				fprintf(stderr, "vmasterd: --log-size: 512 bytes or more, not '%s'\n",
+				    optarg);
+				return 2;
+			}
+			oc.log_size = u;
+			break;
+		case 1002:
+			if (s_uint(optarg, 100, &u) < 0) {
+				fprintf(stderr, "vmasterd: --log-keep: 0..100, not '%s'\n", optarg);
+				return 2;
+			}
+			oc.log_keep = u;
+			break;
 		case 'd': debug = 1; break;
 		case 'h': s_usage(stdout); return 0;
 		default: s_usage(stderr); return 2;
@@ -1279,6 +1438,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	vs_log_open("vmasterd", 0, debug ? VS_LOG_DEBUG : VS_LOG_NOTICE);
+	gethostname(hostname, sizeof(hostname) - 1);
+	oc.host = hostname;
+	if (!(m.outs = vs_outs_new(&oc))) {
+		vs_err("out of memory");
+		return 1;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = s_on_stop;
 	sigaction(SIGTERM, &sa, NULL);
@@ -1328,6 +1493,7 @@ out:
 	for (size_t i = 0; i < m.n_hosts; i++)
 		if (m.hosts[i].reg)
 			vsdpg__register__free_unpacked(m.hosts[i].reg, NULL);
+	vs_outs_destroy(&m.outs);
 	if (m.mon)
 		zmq_close(m.mon);
 	if (m.sock) {

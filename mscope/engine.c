@@ -87,6 +87,12 @@ typedef struct s_load {
 	unsigned shape_next;
 	int64_t last_time, day_add;
 	int have_last;
+	/* per time spec: "${field}" with one epoch format (tfield set), else the template */
+	struct {
+		int known;
+		const char *tfield;
+		size_t tfn;
+	} tfast[VS_MSPEC_MAX_TIMES];
 	/* time parse cache, per time spec */
 	struct {
 		char prefix[96];
@@ -97,6 +103,7 @@ typedef struct s_load {
 	char tmp[1024];
 	unsigned long lineno;
 	int fatal;
+	int wh_failed;          /* the warehouse refused rows (full, I/O): nothing is kept */
 	char **names;           /* structured formats: interned column names */
 	size_t nnames, namecap;
 } s_load_t;
@@ -242,12 +249,18 @@ s_time(s_load_t *L, int ti, int64_t *ns_r)
 
 	/* "${field}" with one epoch format (%{begin:usec}t, $msec): the field's text parsed
 	 * in place; anything that does not parse takes the path below for its message */
-	if (t->nfmt == 1 && strncmp(t->fmts[0], "epoch-", 6) == 0 && t->tmpl[0] == '$' &&
-	    t->tmpl[1] == '{') {
-		const char *e = strchr(t->tmpl + 2, '}'), *v;
-		if (e != NULL && e[1] == '\0' &&
-		    (v = s_var_get(L, t->tmpl + 2, (size_t)(e - t->tmpl - 2), &n)) != NULL &&
-		    vs_mtime_parse(v, n, t->fmts[0], L->zone_off, ns_r) == 0)
+	if (!L->tfast[ti].known) {
+		const char *e = strchr(t->tmpl, '}');
+		L->tfast[ti].known = 1;
+		if (t->nfmt == 1 && strncmp(t->fmts[0], "epoch-", 6) == 0 && t->tmpl[0] == '$' &&
+		    t->tmpl[1] == '{' && e != NULL && e[1] == '\0') {
+			L->tfast[ti].tfield = t->tmpl + 2;
+			L->tfast[ti].tfn = (size_t)(e - t->tmpl - 2);
+		}
+	}
+	if (L->tfast[ti].tfield != NULL) {
+		const char *v = s_var_get(L, L->tfast[ti].tfield, L->tfast[ti].tfn, &n);
+		if (v != NULL && vs_mtime_parse(v, n, t->fmts[0], L->zone_off, ns_r) == 0)
 			return 0;
 	}
 	if ((rc = s_expand(L, t->tmpl, buf, sizeof(buf), &n)) < 0)
@@ -597,8 +610,10 @@ s_emit(s_load_t *L, vs_wh_table_t *t, unsigned key, int64_t time_ns, const char 
 		}
 	}
 	rc = vs_wh_insert(L->wh, t, L->load_id, L->host_id, time_ns, L->vals);
-	if (rc < 0)
+	if (rc < 0) {
+		L->wh_failed = 1;
 		return s_fail(L, rc, "insert into %s: %s", t->name, vs_wh_error(L->wh));
+	}
 	L->res->rows++;
 	return 0;
 }
@@ -1034,6 +1049,10 @@ s_end(s_load_t *L, int rc)
 	int r;
 
 	s_table_stats(L);
+	/* rows are written in batches: after the warehouse refused some, which of the rows
+	 * before are in is not known row by row, so none is kept */
+	if (rc < 0 && L->wh_failed)
+		res->rows = 0;
 	if (rc < 0 && res->rows == 0) {
 		snprintf(res->status, sizeof(res->status), "failed");
 		vs_wh_rollback(L->wh);

@@ -176,7 +176,7 @@ static int
 s_epoch(const char *s, size_t n, int64_t unit_ns, int64_t *ns_r)
 {
 	size_t i = 0;
-	int64_t whole = 0, frac = 0, scale = unit_ns;
+	int64_t whole = 0, frac = 0, scale = unit_ns, max = (INT64_MAX / 10 - 10) / unit_ns;
 	int neg = 0, any = 0;
 
 	while (n > 0 && s[n - 1] == ' ')
@@ -185,8 +185,8 @@ s_epoch(const char *s, size_t n, int64_t unit_ns, int64_t *ns_r)
 		neg = 1;
 		i++;
 	}
-	for (; i < n && isdigit((unsigned char)s[i]); i++, any = 1) {
-		if (whole > (INT64_MAX / 10 - 10) / unit_ns)
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, any = 1) {
+		if (whole > max)
 			return -ERANGE;
 		whole = whole * 10 + (s[i] - '0');
 	}

@@ -6,18 +6,40 @@
 #include "wh.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
-#define S_DB(wh) ((sqlite3 *)(wh)->bk)
+struct s_ins;
+
+/*
+ * The connection, and a writer thread that steps full batches of rows (below) while the
+ * caller parses the next ones. The two never use the database at the same time: the
+ * writer holds at most one batch, and every other use of the database first waits until
+ * it has none (s_wait_idle).
+ */
+struct s_conn {
+	sqlite3 *db;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thr;
+	int started, stop;
+	struct s_ins *job;      /* the batch being written, NULL when idle */
+	int jbuf;
+	size_t jrows;
+	int rc;                 /* the writer's first error not yet reported, and why */
+	char err[512];
+};
+
+#define S_CONN(wh) ((struct s_conn *)(wh)->bk)
+#define S_DB(wh) (S_CONN(wh)->db)
 
 static int
-s_err(vs_wh_t *wh, int src)
+s_code(int src)
 {
-	snprintf(wh->err, sizeof(wh->err), "%s", sqlite3_errmsg(S_DB(wh)));
 	switch (src & 0xff) {
 	case SQLITE_NOMEM:
 		return -ENOMEM;
@@ -39,18 +61,31 @@ s_err(vs_wh_t *wh, int src)
 }
 
 static int
+s_err(vs_wh_t *wh, int src)
+{
+	snprintf(wh->err, sizeof(wh->err), "%s", sqlite3_errmsg(S_DB(wh)));
+	return s_code(src);
+}
+
+static int
 s_open(vs_wh_t *wh, const char *target, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	    SQLITE_OPEN_NOMUTEX, NULL);     /* one thread per handle */
+	struct s_conn *c = calloc(1, sizeof(*c));
+	/* one thread at a time per handle (the writer takes turns with the caller) */
+	int rc = c == NULL ? SQLITE_NOMEM : sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", target, db ? sqlite3_errmsg(db) : "cannot open");
 		sqlite3_close(db);
+		free(c);
 		return -EIO;
 	}
-	wh->bk = db;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	c->db = db;
+	wh->bk = c;
 	sqlite3_busy_timeout(db, 5000);
 	/*
 	 * A file that is not a database fails here, with SQLite's own words.
@@ -69,6 +104,9 @@ s_open(vs_wh_t *wh, const char *target, char *err, size_t errlen)
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", target, sqlite3_errmsg(db));
 		sqlite3_close(db);
+		pthread_mutex_destroy(&c->mu);
+		pthread_cond_destroy(&c->cv);
+		free(c);
 		wh->bk = NULL;
 		return -EBADMSG;
 	}
@@ -78,12 +116,24 @@ s_open(vs_wh_t *wh, const char *target, char *err, size_t errlen)
 static void
 s_close(vs_wh_t *wh)
 {
-	if (wh->bk != NULL)
-		sqlite3_close(S_DB(wh));
+	struct s_conn *c = S_CONN(wh);
+
+	if (c == NULL)
+		return;
+	if (c->started) {
+		pthread_mutex_lock(&c->mu);
+		c->stop = 1;
+		pthread_cond_broadcast(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->thr, NULL);
+	}
+	sqlite3_close(c->db);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c);
 	wh->bk = NULL;
 }
 
-struct s_ins;
 static int s_flush_all(vs_wh_t *wh);
 static void s_drop_all(vs_wh_t *wh);
 
@@ -241,10 +291,12 @@ s_widen(vs_wh_t *wh, vs_wh_table_t *t, size_t col, vs_mtype_t from, vs_mtype_t t
 /*
  * Inserts are batched: a row is kept (its text copied) until S_BATCH rows of its table are
  * pending, then one multi-row INSERT writes them (one statement step for S_BATCH rows costs
- * far less than S_BATCH steps). Anything else that touches the database (exec, query,
- * select, widen, a schema change) writes the pending rows of every table first, so reads,
- * DDL, COMMIT and type widening see the rows in the order they were inserted, with the
- * values a row-by-row insert would have stored. ROLLBACK drops them.
+ * far less than S_BATCH steps), on the writer thread while the caller goes on with the
+ * table's other buffer. Anything else that touches the database (exec, query, select,
+ * widen, a schema change) first waits for the writer and writes the pending rows of every
+ * table, so reads, DDL, COMMIT and type widening see the rows in the order they were
+ * inserted, with the values a row-by-row insert would have stored. ROLLBACK drops them.
+ * The writer's error is returned by the next call that waits for it.
  */
 #define S_BATCH 64
 /* A multi-row statement is prepared for a table once it has this many rows in the load:
@@ -264,24 +316,26 @@ typedef struct s_bval {
 
 struct s_ins {
 	sqlite3_stmt *st;       /* one row */
-	sqlite3_stmt *stb;      /* nbatch rows (NULL: batching off for this width) */
+	sqlite3_stmt *stb;      /* nbatch rows (NULL: not yet, or batching off) */
 	size_t ncols;           /* the column count they were prepared for */
 	size_t nbatch;
-	size_t pending;         /* rows kept in vals */
-	uint64_t seen;          /* rows inserted through it */
-	s_bval_t *vals;         /* pending * (3 + ncols) */
-	char *arena;            /* their text */
-	size_t alen, acap;
+	uint64_t seen;          /* rows written through it */
+	/* two buffers: the caller fills cur while the writer may write the other */
+	int cur;
+	size_t pending;         /* rows kept in buffer cur */
+	s_bval_t *vals[2];      /* nbatch * (3 + ncols) each */
+	char *arena[2];         /* their text */
+	size_t alen[2], acap[2];
 };
 
 static int s_prepare_rows(vs_wh_t *wh, vs_wh_table_t *t, size_t ncols, size_t nrows,
     sqlite3_stmt **st_r);
 
-/* Binds row r of ins's pending rows to st from parameter base + 1 on. */
+/* Binds row r of buffer b to st from parameter base + 1 on. */
 static void
-s_bind_row(struct s_ins *ins, sqlite3_stmt *st, size_t r, int base)
+s_bind_row(struct s_ins *ins, int b, sqlite3_stmt *st, size_t r, int base)
 {
-	const s_bval_t *v = &ins->vals[r * (3 + ins->ncols)];
+	const s_bval_t *v = &ins->vals[b][r * (3 + ins->ncols)];
 
 	for (size_t i = 0; i < 3 + ins->ncols; i++) {
 		int c = base + (int)i + 1;
@@ -293,8 +347,9 @@ s_bind_row(struct s_ins *ins, sqlite3_stmt *st, size_t r, int base)
 			sqlite3_bind_double(st, c, v[i].u.d);
 			break;
 		case SQLITE_TEXT:
-			/* the arena is not touched before the step that copies it */
-			sqlite3_bind_text(st, c, ins->arena + v[i].u.off, v[i].n, SQLITE_STATIC);
+			/* the arena is not touched before the step that copies it; the binding
+			 * stays until the next write rebinds every parameter */
+			sqlite3_bind_text(st, c, ins->arena[b] + v[i].u.off, v[i].n, SQLITE_STATIC);
 			break;
 		default:
 			sqlite3_bind_null(st, c);
@@ -302,57 +357,157 @@ s_bind_row(struct s_ins *ins, sqlite3_stmt *st, size_t r, int base)
 	}
 }
 
+/* Writes rows [0, n) of buffer b: full batches with the multi-row statement, the rest
+ * (and, when a batch fails, its rows up to the failing one) one by one. On the writer
+ * thread, or on the caller's when the writer is idle. 0, or -errno with the reason in err. */
 static int
-s_step(vs_wh_t *wh, sqlite3_stmt *st)
+s_write_rows(sqlite3 *db, struct s_ins *ins, int b, size_t n, char *err, size_t errlen)
 {
-	int rc = sqlite3_step(st);
-
-	/* the bindings into the arena stay until the next flush rebinds every parameter */
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : s_err(wh, rc);
-}
-
-/* Writes t's pending rows: full batches with the multi-row statement, the rest (and, when a
- * batch fails, its rows up to the failing one) one by one. */
-static int
-s_flush(vs_wh_t *wh, vs_wh_table_t *t)
-{
-	struct s_ins *ins = t->bk;
 	size_t r = 0;
-	int rc = 0;
+	int rc;
 
-	if (ins == NULL || ins->pending == 0)
-		return 0;
-	ins->seen += ins->pending;
-	if (ins->stb == NULL && ins->nbatch > 1 && ins->seen >= S_BATCH_AFTER &&
-	    s_prepare_rows(wh, t, ins->ncols, ins->nbatch, &ins->stb) < 0)
-		ins->stb = NULL;        /* row by row, then */
-	while (ins->stb != NULL && ins->pending - r >= ins->nbatch) {
+	while (ins->stb != NULL && n - r >= ins->nbatch) {
 		for (size_t k = 0; k < ins->nbatch; k++)
-			s_bind_row(ins, ins->stb, r + k, (int)(k * (3 + ins->ncols)));
-		if (s_step(wh, ins->stb) < 0) {
+			s_bind_row(ins, b, ins->stb, r + k, (int)(k * (3 + ins->ncols)));
+		rc = sqlite3_step(ins->stb);
+		sqlite3_reset(ins->stb);
+		if (rc != SQLITE_DONE) {
 			/* the statement wrote none of them: row by row up to the failing one, as
 			 * long as the transaction is still open (an I/O error may have rolled it
 			 * back, and a row must not then commit on its own) */
-			if (sqlite3_get_autocommit(S_DB(wh)))
-				rc = s_err(wh, SQLITE_ABORT_ROLLBACK);
+			if (sqlite3_get_autocommit(db)) {
+				snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+				return s_code(rc);
+			}
 			break;
 		}
 		r += ins->nbatch;
 	}
-	for (; rc == 0 && r < ins->pending; r++) {
-		s_bind_row(ins, ins->st, r, 0);
-		rc = s_step(wh, ins->st);
+	for (; r < n; r++) {
+		s_bind_row(ins, b, ins->st, r, 0);
+		rc = sqlite3_step(ins->st);
+		sqlite3_reset(ins->st);
+		if (rc != SQLITE_DONE) {
+			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+			return s_code(rc);
+		}
 	}
-	ins->pending = 0;
-	ins->alen = 0;
+	return 0;
+}
+
+static void *
+s_writer(void *arg)
+{
+	struct s_conn *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		struct s_ins *ins;
+		int rc, b;
+		size_t n;
+		while (c->job == NULL && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->job == NULL)
+			break;
+		ins = c->job;
+		b = c->jbuf;
+		n = c->jrows;
+		pthread_mutex_unlock(&c->mu);
+		/* c->err is the writer's while it has a job (the caller reads it once idle) */
+		rc = s_write_rows(c->db, ins, b, n, c->err, sizeof(c->err));
+		pthread_mutex_lock(&c->mu);
+		if (rc < 0 && c->rc == 0)
+			c->rc = rc;
+		c->job = NULL;
+		pthread_cond_broadcast(&c->cv);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Waits until the writer has no batch; its error (the reason in wh->err), once. */
+static int
+s_wait_idle(vs_wh_t *wh)
+{
+	struct s_conn *c = S_CONN(wh);
+	int rc;
+
+	if (!c->started)
+		return 0;
+	pthread_mutex_lock(&c->mu);
+	while (c->job != NULL)
+		pthread_cond_wait(&c->cv, &c->mu);
+	rc = c->rc;
+	c->rc = 0;
+	if (rc < 0)
+		snprintf(wh->err, sizeof(wh->err), "%s", c->err);
+	pthread_mutex_unlock(&c->mu);
 	return rc;
+}
+
+/* Writes t's pending rows now (the writer idle). */
+static int
+s_flush(vs_wh_t *wh, vs_wh_table_t *t)
+{
+	struct s_ins *ins = t->bk;
+	int rc = s_wait_idle(wh), b;
+
+	if (ins == NULL || ins->pending == 0 || rc < 0) {
+		if (ins != NULL && rc < 0) {
+			ins->pending = 0;
+			ins->alen[ins->cur] = 0;
+		}
+		return rc;
+	}
+	b = ins->cur;
+	ins->seen += ins->pending;
+	if (ins->stb == NULL && ins->nbatch > 1 && ins->seen >= S_BATCH_AFTER &&
+	    s_prepare_rows(wh, t, ins->ncols, ins->nbatch, &ins->stb) < 0)
+		ins->stb = NULL;        /* row by row, then */
+	rc = s_write_rows(S_DB(wh), ins, b, ins->pending, wh->err, sizeof(wh->err));
+	ins->pending = 0;
+	ins->alen[b] = 0;
+	return rc;
+}
+
+/* A full buffer cur: to the writer (started on first use), and the caller goes on with
+ * the other buffer; written here when there is no multi-row statement or no thread. */
+static int
+s_hand_off(vs_wh_t *wh, vs_wh_table_t *t)
+{
+	struct s_conn *c = S_CONN(wh);
+	struct s_ins *ins = t->bk;
+	int rc;
+
+	if (ins->stb == NULL || ins->nbatch <= 1)
+		return s_flush(wh, t);  /* prepares the statement when the table is big enough */
+	if (!c->started) {
+		if (pthread_create(&c->thr, NULL, s_writer, c) != 0)
+			return s_flush(wh, t);
+		c->started = 1;
+	}
+	if ((rc = s_wait_idle(wh)) < 0) {
+		ins->pending = 0;
+		ins->alen[ins->cur] = 0;
+		return rc;
+	}
+	ins->seen += ins->pending;
+	pthread_mutex_lock(&c->mu);
+	c->job = ins;
+	c->jbuf = ins->cur;
+	c->jrows = ins->pending;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	ins->cur ^= 1;
+	ins->pending = 0;
+	ins->alen[ins->cur] = 0;
+	return 0;
 }
 
 static int
 s_flush_all(vs_wh_t *wh)
 {
-	int rc = 0;
+	int rc = s_wait_idle(wh);
 
 	for (size_t i = 0; i < wh->ntables; i++) {
 		int r = s_flush(wh, wh->tables[i]);
@@ -362,33 +517,49 @@ s_flush_all(vs_wh_t *wh)
 	return rc;
 }
 
-/* Forgets every table's pending rows (a rollback). */
+/* Forgets every table's pending rows and the writer's error (a rollback). */
 static void
 s_drop_all(vs_wh_t *wh)
 {
+	(void)s_wait_idle(wh);
 	for (size_t i = 0; i < wh->ntables; i++) {
 		struct s_ins *ins = wh->tables[i]->bk;
 		if (ins != NULL) {
 			ins->pending = 0;
-			ins->alen = 0;
+			ins->alen[ins->cur] = 0;
 		}
 	}
 }
 
 static void
-s_table_release(vs_wh_t *wh, vs_wh_table_t *t)
+s_ins_free(struct s_ins *ins)
 {
-	struct s_ins *ins = t->bk;
-
-	(void)wh;
-	if (ins == NULL)
-		return;
-	/* callers release after a flush (schema change) or to forget (rollback, close) */
 	sqlite3_finalize(ins->st);
 	sqlite3_finalize(ins->stb);
-	free(ins->vals);
-	free(ins->arena);
+	for (int b = 0; b < 2; b++) {
+		free(ins->vals[b]);
+		free(ins->arena[b]);
+	}
 	free(ins);
+}
+
+static void
+s_table_release(vs_wh_t *wh, vs_wh_table_t *t)
+{
+	struct s_conn *c = S_CONN(wh);
+	struct s_ins *ins = t->bk;
+
+	if (ins == NULL)
+		return;
+	/* callers release after a flush (schema change) or to forget (rollback, close);
+	 * the writer may still hold this table's other buffer */
+	if (c->started) {
+		pthread_mutex_lock(&c->mu);
+		while (c->job != NULL)
+			pthread_cond_wait(&c->cv, &c->mu);
+		pthread_mutex_unlock(&c->mu);
+	}
+	s_ins_free(ins);
 	t->bk = NULL;
 }
 
@@ -421,53 +592,55 @@ static int
 s_prepare(vs_wh_t *wh, vs_wh_table_t *t)
 {
 	struct s_ins *ins = calloc(1, sizeof(*ins));
-	int maxvar = sqlite3_limit(S_DB(wh), SQLITE_LIMIT_VARIABLE_NUMBER, -1), rc;
+	int maxvar, rc;
 
 	if (ins == NULL)
 		return -ENOMEM;
+	if ((rc = s_wait_idle(wh)) < 0)
+		goto out;
+	maxvar = sqlite3_limit(S_DB(wh), SQLITE_LIMIT_VARIABLE_NUMBER, -1);
 	ins->ncols = t->ncols;
 	ins->nbatch = S_BATCH;
 	if ((size_t)maxvar / (3 + t->ncols) < ins->nbatch)
 		ins->nbatch = (size_t)maxvar / (3 + t->ncols);
 	if (ins->nbatch < 1)
 		ins->nbatch = 1;
-	ins->vals = malloc(ins->nbatch * (3 + t->ncols) * sizeof(*ins->vals));
-	if (ins->vals == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	for (int b = 0; b < 2; b++)
+		if ((ins->vals[b] = malloc(ins->nbatch * (3 + t->ncols) * sizeof(s_bval_t))) ==
+		    NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
 	if ((rc = s_prepare_rows(wh, t, t->ncols, 1, &ins->st)) < 0)
 		goto out;
 	t->bk = ins;
 	ins = NULL;
 out:
-	if (ins != NULL) {
-		sqlite3_finalize(ins->st);
-		sqlite3_finalize(ins->stb);
-		free(ins->vals);
-		free(ins);
-	}
+	if (ins != NULL)
+		s_ins_free(ins);
 	return rc;
 }
 
-/* Keeps text s[0..n) in the arena; its offset, or -ENOMEM. */
+/* Keeps text s[0..n) in buffer cur's arena; its offset, or -ENOMEM. */
 static int
 s_keep(struct s_ins *ins, const char *s, size_t n, size_t *off_r)
 {
-	if (ins->alen + n > ins->acap) {
-		size_t cap = ins->acap ? ins->acap : 4096;
+	int b = ins->cur;
+
+	if (ins->alen[b] + n > ins->acap[b]) {
+		size_t cap = ins->acap[b] ? ins->acap[b] : 4096;
 		char *a;
-		while (cap < ins->alen + n)
+		while (cap < ins->alen[b] + n)
 			cap *= 2;
-		if ((a = realloc(ins->arena, cap)) == NULL)
+		if ((a = realloc(ins->arena[b], cap)) == NULL)
 			return -ENOMEM;
-		ins->arena = a;
-		ins->acap = cap;
+		ins->arena[b] = a;
+		ins->acap[b] = cap;
 	}
 	if (n > 0)
-		memcpy(ins->arena + ins->alen, s, n);
-	*off_r = ins->alen;
-	ins->alen += n;
+		memcpy(ins->arena[b] + ins->alen[b], s, n);
+	*off_r = ins->alen[b];
+	ins->alen[b] += n;
 	return 0;
 }
 
@@ -490,7 +663,7 @@ s_insert(vs_wh_t *wh, vs_wh_table_t *t, int64_t load_id, int64_t host_id, int64_
 			return rc;
 		ins = t->bk;
 	}
-	b = &ins->vals[ins->pending * (3 + ins->ncols)];
+	b = &ins->vals[ins->cur][ins->pending * (3 + ins->ncols)];
 	b[0] = (s_bval_t){ .kind = SQLITE_INTEGER, .u.i = load_id };
 	b[1] = (s_bval_t){ .kind = SQLITE_INTEGER, .u.i = host_id };
 	/* time_ns INT64_MIN: a record without a time (a report's summary) */
@@ -531,7 +704,7 @@ s_insert(vs_wh_t *wh, vs_wh_table_t *t, int64_t load_id, int64_t host_id, int64_
 	}
 	if (++ins->pending < ins->nbatch)
 		return 0;
-	return s_flush(wh, t);
+	return s_hand_off(wh, t);
 }
 
 const struct vs_wh_ops vs_wh_sqlite_ops = {

@@ -115,6 +115,52 @@ t_decoder(void)
 	       "an unsorted Top-K Part refused (%s)", err);
 	free(buf);
 	{
+		/* a central function's Part carries rows: count x cols finite values */
+		Vsdpg__Part c = VSDPG__PART__INIT;
+		Vsdpg__Msg cm = VSDPG__MSG__INIT;
+		double rows[6] = { 1, 2, 3, 4, 5, 6 };
+
+		cm.body_case = VSDPG__MSG__BODY_PART;
+		cm.part = &c;
+		c.fn = VS_DPG_FN_KMEANS;
+		c.src = 0;
+		c.dst = 3;
+		c.count = 2;
+		c.leaves = 2;
+		c.cols = 3;
+		c.rows = rows;
+		c.n_rows = 6;
+		buf = vs_dpgwire_pack(&cm, &len);
+		d = vs_dpgwire_decode(buf, len, err, sizeof(err));
+		tap_ok(d && d->part->n_rows == 6 && d->part->rows[5] == 6 && d->part->cols == 3,
+		       "a K-means Part of 2 rows x 3 round-trips");
+		vsdpg__msg__free_unpacked(d, NULL);
+		free(buf);
+		c.cols = 4;     /* 6 values are not 2 rows of 4 */
+		buf = vs_dpgwire_pack(&cm, &len);
+		tap_ok(vs_dpgwire_decode(buf, len, err, sizeof(err)) == NULL && strstr(err, "rows"),
+		       "rows that are not count x cols refused (%s)", err);
+		free(buf);
+		c.cols = 3;
+		rows[4] = NAN;
+		buf = vs_dpgwire_pack(&cm, &len);
+		tap_ok(vs_dpgwire_decode(buf, len, err, sizeof(err)) == NULL &&
+		       strstr(err, "out of range"), "a NaN in rows refused (%s)", err);
+		free(buf);
+		rows[4] = 5;
+		c.leaves = 3;   /* more leaves than rows */
+		buf = vs_dpgwire_pack(&cm, &len);
+		tap_ok(vs_dpgwire_decode(buf, len, err, sizeof(err)) == NULL,
+		       "3 leaves for 2 rows refused (%s)", err);
+		free(buf);
+		c.leaves = 2;
+		c.fn = VS_DPG_FN_MAX;   /* rows on a combine function's Part */
+		buf = vs_dpgwire_pack(&cm, &len);
+		tap_ok(vs_dpgwire_decode(buf, len, err, sizeof(err)) == NULL &&
+		       strstr(err, "not central"), "rows on a MAX Part refused (%s)", err);
+		free(buf);
+	}
+	{
 		const vs_dpg_fn_t *fe = vs_dpg_fn_lookup(VS_DPG_FN_ENTROPY);
 		vs_dpg_part_t a, b;
 
@@ -314,8 +360,36 @@ t_host(void)
 	       "(%llu, %llu)", (unsigned long long)st.msgs_bad, (unsigned long long)st.parts_bad);
 	tap_ok(st.dpgs == 1 && st.vnodes == 3, "the DPG is untouched: 1 DPG, 3 VNodes");
 
+	/* a central function: the leaves' windows of 2 samples go up whole, and the root's
+	 * Part holds both rows (leaf 0: vifA + vifC = 107 each period, leaf 1: vifB = 40) */
+	d.gen = 4;
+	d.fn = VS_DPG_FN_KMEANS;
+	d.fn_arg = 2;
+	d.window = 2;
+	s_send(router, id, id_len, &out);
+	m = s_until(router, h, VSDPG__MSG__BODY_DEPLOYED, &real, 2000, id, &id_len);
+	tap_ok(m && m->deployed->status == 0, "Deploy of a K-means DPG (window 2) confirmed (%s)",
+	       m ? m->deployed->error : "none");
+	vsdpg__msg__free_unpacked(m, NULL);
+	{
+		int got = 0;
+
+		for (int i = 0; i < 6 && !got; i++) {
+			m = s_until(router, h, VSDPG__MSG__BODY_PART, &real, 4000, id, &id_len);
+			if (m && m->part->count == 2)
+				got = m->part->cols == 2 && m->part->n_rows == 4 &&
+				    m->part->leaves == 2 && m->part->sum == 0 &&
+				    ((m->part->rows[0] == 107 && m->part->rows[1] == 107 &&
+				    m->part->rows[2] == 40 && m->part->rows[3] == 40) ||
+				    (m->part->rows[0] == 40 && m->part->rows[1] == 40 &&
+				    m->part->rows[2] == 107 && m->part->rows[3] == 107)) ? 1 : -1;
+			vsdpg__msg__free_unpacked(m, NULL);
+		}
+		tap_ok(got == 1, "the root's K-means Part: 2 rows x 2, {107, 107} and {40, 40}");
+	}
+
 	/* removal: an empty Deploy */
-	d.gen = 3;
+	d.gen = 5;
 	d.n_vnodes = 0;
 	s_send(router, id, id_len, &out);
 	m = s_until(router, h, VSDPG__MSG__BODY_DEPLOYED, &real, 2000, id, &id_len);

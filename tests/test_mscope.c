@@ -491,6 +491,82 @@ t_select(const char *url, const char *what)
 	vs_mspec_destroy(&s);
 }
 
+static int
+s_count_fn(void *arg, int ncol, const char *const *vals)
+{
+	if (ncol > 0 && vals[0] != NULL)
+		*(long *)arg = atol(vals[0]);
+	return 0;
+}
+
+/* The warehouse refuses rows midway (full: max_page_count): the load fails as a whole,
+ * says why, and the warehouse keeps what was committed before, intact and consistent. */
+static void
+t_full(void)
+{
+	char err[512], path[512];
+	vs_mspec_t *s = vs_mspec_parse("t", s_spec_text, strlen(s_spec_text), err, sizeof(err));
+	vs_wh_t *wh;
+	vs_mload_result_t r;
+	size_t n = 200000, o = 0, cap = n * 40 + 16;
+	char *big = malloc(cap);
+	sqlite3 *db;
+	long pages = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/full.db", s_tmp);
+	wh = s != NULL ? vs_wh_open(path, err, sizeof(err)) : NULL;
+	tap_ok(wh != NULL && big != NULL, "warehouse for the full test opens");
+	if (wh == NULL || big == NULL)
+		goto out;
+	rc = s_load(wh, s, "small.log", "# dev v\n10 sda 1\n11 sda 2\n", false, &r);
+	tap_ok(rc == 0 && r.rows == 2, "the state before: 2 rows (%s)", r.error);
+	o = (size_t)snprintf(big, cap, "# dev v w\n");
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)snprintf(big + o, cap - o, "%zu sd%c %zu text-%zu\n", 100 + i,
+		    (char)('a' + i % 3), i, i);
+	vs_wh_query(wh, "PRAGMA page_count", NULL, 0, s_count_fn, &pages);
+	{
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %ld", pages + 6);
+		vs_wh_query(wh, sql, NULL, 0, NULL, NULL);
+	}
+	rc = vs_mscope_load_buf(wh, s, "big.log", big, o, &(vs_mload_opts_t){ .run = "unit" }, &r);
+	tap_ok(rc < 0 && strcmp(r.status, "failed") == 0 && r.rows == 0 &&
+	    strstr(r.error, "big.log:") != NULL && strstr(r.error, "full") != NULL,
+	    "a warehouse that fills up midway: the load fails, none of its rows kept, said why"
+	    " (rc %d, %s, %llu rows: %s)", rc, r.status, (unsigned long long)r.rows, r.error);
+	vs_wh_destroy(&wh);
+	db = s_db(path);
+	tap_ok(strcmp(s_q(db, "pragma integrity_check"), "ok") == 0, "... the file is intact");
+	tap_ok(strcmp(s_q(db, "select count(*), min(time_ns), max(time_ns) from t_dev"),
+	    "2|10000000000|11000000000") == 0, "... and holds the state before (%s)",
+	    s_q(db, "select count(*), min(time_ns), max(time_ns) from t_dev"));
+	tap_ok(strcmp(s_q(db, "select sum(rows) from loads where status in ('ok', 'truncated')"),
+	    "2") == 0, "... which the loads table accounts for (%s)",
+	    s_q(db, "select group_concat(status || ':' || rows) from loads"));
+	sqlite3_close(db);
+	/* without the limit, the same load goes in whole */
+	wh = vs_wh_open(path, err, sizeof(err));
+	rc = wh != NULL ? vs_mscope_load_buf(wh, s, "big.log", big, o,
+	    &(vs_mload_opts_t){ .run = "unit" }, &r) : -1;
+	tap_ok(rc == 0 && r.rows == n, "the same load with room: %zu rows (%s)", n, r.error);
+	vs_wh_destroy(&wh);
+	db = s_db(path);
+	{
+		char want[64];
+		snprintf(want, sizeof(want), "%zu|%zu", n + 2, n);
+		tap_ok(strcmp(s_q(db, "select count(*), count(w) from t_dev"), want) == 0,
+		    "... every row there once (%s)", s_q(db, "select count(*), count(w) from t_dev"));
+	}
+	tap_ok(strcmp(s_q(db, "select count(*) from t_dev where v + 100 != time_ns / 1000000000"
+	    " and w is not null"), "0") == 0, "... each with its own values");
+	sqlite3_close(db);
+out:
+	free(big);
+	vs_mspec_destroy(&s);
+}
+
 int
 main(void)
 {
@@ -506,6 +582,7 @@ main(void)
 	t_spec_errors();
 	t_logformat(top);
 	t_inference();
+	t_full();
 	t_detect(top);
 	{
 		char url[300];
