@@ -67,8 +67,16 @@ s_deploy(const Vsdpg__Deploy *d, char *err, size_t errlen)
 	if (d->n_vnodes > VS_DPG_MAX_DEPLOY)
 		return s_bad(err, errlen, -EINVAL, "deploy: %zu VNodes (at most %d)", d->n_vnodes,
 		    VS_DPG_MAX_DEPLOY);
-	if (d->n_vnodes && !vs_dpg_fn_lookup(d->fn))
-		return s_bad(err, errlen, -EINVAL, "deploy: unknown function %u", d->fn);
+	if (d->n_vnodes) {
+		const vs_dpg_fn_t *fn = vs_dpg_fn_lookup(d->fn);
+
+		/* a central plugin runs at vmasterd only: hosts ship rows without knowing it */
+		if (!fn && !(d->central && d->fn >= VS_DPG_FN_PLUGIN_MIN))
+			return s_bad(err, errlen, -EINVAL, "deploy: unknown function %u", d->fn);
+		if (fn && d->central != (fn->kind == VS_DPG_FN_CENTRAL))
+			return s_bad(err, errlen, -EINVAL, "deploy: function %u is %scentral", d->fn,
+			    d->central ? "not " : "");
+	}
 	if (d->n_vnodes && !vs_dpgwire_name_ok(d->metric))
 		return s_bad(err, errlen, -EINVAL, "deploy: bad metric name");
 	if (d->n_vnodes && (d->period_ns < VS_DPG_MIN_PERIOD_NS ||
@@ -141,9 +149,9 @@ s_part_rows(const Vsdpg__Part *p, char *err, size_t errlen)
 	if (p->n_rows > VS_DPG_MAX_ROW_CELLS)
 		return s_bad(err, errlen, -EINVAL, "part: %zu values in rows (at most %d)",
 		    p->n_rows, VS_DPG_MAX_ROW_CELLS);
-	if (p->count == 0 ? p->n_rows != 0 || p->leaves != 0 :
-	    p->cols == 0 || p->cols > VS_DPG_MAX_WINDOW || p->n_rows / p->cols != p->count ||
-	    p->n_rows % p->cols != 0 || p->leaves == 0 || p->leaves > p->count)
+	if (p->cols > VS_DPG_MAX_WINDOW || (p->count == 0 ? p->n_rows != 0 || p->leaves != 0 :
+	    p->cols == 0 || p->n_rows / p->cols != p->count ||
+	    p->n_rows % p->cols != 0 || p->leaves == 0 || p->leaves > p->count))
 		return s_bad(err, errlen, -EINVAL, "part: %llu rows of %u in %zu values from %u "
 		    "leaves", (unsigned long long)p->count, p->cols, p->n_rows, p->leaves);
 	for (size_t i = 0; i < p->n_rows; i++)
@@ -160,7 +168,8 @@ s_part(const Vsdpg__Part *p, char *err, size_t errlen)
 	const vs_dpg_fn_t *fn = vs_dpg_fn_lookup(p->fn);
 	vs_dpg_part_t q;
 
-	if (fn && fn->kind == VS_DPG_FN_CENTRAL)
+	if ((fn && fn->kind == VS_DPG_FN_CENTRAL) ||
+	    (!fn && p->fn >= VS_DPG_FN_PLUGIN_MIN && p->cols > 0))
 		return s_part_rows(p, err, errlen);
 	if (p->n_rows || p->cols)
 		return s_bad(err, errlen, -EINVAL, "part: rows for a function that is not central");

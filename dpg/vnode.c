@@ -36,7 +36,8 @@ typedef struct {
 typedef struct {
 	uint32_t id;
 	uint64_t gen;
-	const vs_dpg_fn_t *fn;
+	const vs_dpg_fn_t *fn;  /* NULL for a central plugin function (only vmasterd has it) */
+	uint32_t fn_id;
 	uint32_t arg;
 	int central;            /* the root needs all data: rows go up, not partials */
 	uint32_t window;        /* central: samples in a leaf's row */
@@ -145,7 +146,7 @@ s_send_part(vs_dpg_host_t *h, const s_dpg_t *g, const s_vnode_t *v, int64_t roun
 		q.count = p->count;
 		q.rows = (double *)rows;
 		q.n_rows = n_rows;
-		q.cols = n_rows ? cols : 0;
+		q.cols = cols;  /* also when empty: a plugin's id alone says nothing */
 	} else {
 		vs_dpgwire_part_put(p, &q);
 	}
@@ -259,7 +260,7 @@ s_merge(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round, const vs_dpg_
 		slot->got = 0;
 		if (g->central) {
 			memset(&slot->acc, 0, sizeof(slot->acc));
-			slot->acc.fn = g->fn->id;
+			slot->acc.fn = g->fn_id;
 			slot->n_rows = 0;
 			slot->cols = 0;
 		} else {
@@ -305,7 +306,9 @@ s_leaf(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round)
 	double sum = 0, rate;
 	int have = 0;
 
-	g->fn->init(&p, g->arg);
+	memset(&p, 0, sizeof(p));
+	if (!g->central)
+		g->fn->init(&p, g->arg);
 	for (size_t e = 0; e < v->n_ents; e++) {
 		if (h->cfg.read && h->cfg.read(h->cfg.arg, v->ents[e], g->metric, g->period_ns,
 		    &rate) == 0 && isfinite(rate)) {
@@ -318,7 +321,7 @@ s_leaf(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round)
 		double *row = NULL;
 
 		memset(&p, 0, sizeof(p));
-		p.fn = g->fn->id;
+		p.fn = g->fn_id;
 		if (have && (v->win || (v->win = calloc(g->window, sizeof(*v->win))))) {
 			v->win[v->win_at] = sum;
 			v->win_at = (v->win_at + 1) % g->window;
@@ -434,8 +437,10 @@ s_deploy(vs_dpg_host_t *h, const Vsdpg__Deploy *d, char *err, size_t errlen)
 	g->id = d->dpg;
 	g->gen = d->gen;
 	g->fn = vs_dpg_fn_lookup(d->fn);
+	g->fn_id = d->fn;
 	g->arg = d->fn_arg;
-	g->central = g->fn->kind == VS_DPG_FN_CENTRAL;
+	/* the decoder let through only known functions, or central ones from plugins */
+	g->central = d->central || !g->fn || g->fn->kind == VS_DPG_FN_CENTRAL;
 	g->window = d->window ? d->window : 8;
 	snprintf(g->metric, sizeof(g->metric), "%s", d->metric);
 	g->period_ns = d->period_ns;
@@ -482,7 +487,7 @@ s_deploy(vs_dpg_host_t *h, const Vsdpg__Deploy *d, char *err, size_t errlen)
 		}
 	}
 	/* open rounds of VNodes that stay carry over (a running DPG changes in place) */
-	if (old && old->fn == g->fn && old->arg == g->arg && old->window == g->window) {
+	if (old && old->fn_id == g->fn_id && old->arg == g->arg && old->window == g->window) {
 		for (size_t i = 0; i < g->n; i++) {
 			s_vnode_t *o = s_find(old, g->v[i].id);
 
@@ -543,7 +548,7 @@ s_on_part(vs_dpg_host_t *h, const Vsdpg__Part *q)
 		if (h->dpgs[i]->id == q->dpg)
 			g = h->dpgs[i];
 	/* a part for a VNode that is not a parent here, or of another function: dropped */
-	if (!g || !g->running || q->fn != g->fn->id || !(to = s_find(g, q->dst)) ||
+	if (!g || !g->running || q->fn != g->fn_id || !(to = s_find(g, q->dst)) ||
 	    to->n_inputs == 0) {
 		h->st.parts_bad++;
 		return;

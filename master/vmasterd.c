@@ -116,6 +116,9 @@ typedef struct {
 	void *mon;                      /* the ROUTER's socket monitor: disconnections */
 	int64_t disc_ns;                /* monotonic, latest disconnection */
 	vs_outs_t *outs;                /* log directory, warehouse */
+	const char *plugin_dir;         /* -P: where `dpg plugin FILE` loads from */
+	vs_dpg_plugin_t *plugins[64];
+	size_t n_plugins;
 } master_t;
 
 /* ---- output helpers --------------------------------------------------------------------- */
@@ -339,6 +342,7 @@ s_deploy(master_t *m, dpg_t *g, int gone)
 		d.fn_arg = g->fn_arg;
 		d.fn_arg2 = g->fn_arg2;
 		d.window = g->window;
+		d.central = g->fn->kind == VS_DPG_FN_CENTRAL;
 		d.metric = g->metric;
 		d.period_ns = g->period_ns;
 		d.running = g->running;
@@ -702,9 +706,16 @@ s_fn_arg(const char *fname, const char *arg, const vs_dpg_fn_t **fn_r, uint32_t 
 		n = vs_dpg_fn_list(&all);
 		for (size_t i = 0; i < n; i++)
 			s_add(err, " %s", all[i]->name);
+		n = vs_dpg_plugin_list(&all);
+		for (size_t i = 0; i < n; i++)
+			s_add(err, " %s", all[i]->name);
 		s_add(err, ")");
 		return -ENOENT;
 	}
+	if (fn->id >= VS_DPG_FN_PLUGIN_MIN && fn->kind != VS_DPG_FN_CENTRAL)
+		return s_fail(err, -EOPNOTSUPP, "%s is a plugin's %s function: hosts do not load "
+		    "plugins, so only central plugin functions (run here) can be used", fn->name,
+		    fn->kind == VS_DPG_FN_LOCAL ? "local" : "combine");
 	if (fn->kind == VS_DPG_FN_LOCAL || fn->id == VS_DPG_FN_ENTROPY)
 		return s_fail(err, -EOPNOTSUPP, "%s is a %s function: the VNode runtime runs "
 		    "combine functions over one sample per leaf and period (MAX, MIN, AVE, TOPK) "
@@ -1167,6 +1178,38 @@ s_cmd_hosts(master_t *m, sbuf_t *out)
 	return 0;
 }
 
+/* plugin FILE: load FILE from vmasterd's plugin directory (-P); its central functions can
+ * then be used in DPGs. Every refusal says why (vs_dpg_plugin_load) and changes nothing. */
+static int
+s_cmd_plugin(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
+{
+	const vs_dpg_fn_t *const *fns;
+	vs_dpg_plugin_t *pl = NULL;
+	char why[512] = "";
+	size_t n;
+	int rc;
+
+	if (c->n_args != 1)
+		return s_fail(err, -EINVAL, "usage: plugin FILE (a file in vmasterd's -P directory)");
+	if (!m->plugin_dir)
+		return s_fail(err, -ENOENT, "no plugin directory: start vmasterd with -P DIR");
+	if (m->n_plugins == sizeof(m->plugins) / sizeof(m->plugins[0]))
+		return s_fail(err, -ENOSPC, "%zu plugins loaded already", m->n_plugins);
+	rc = vs_dpg_plugin_load(m->plugin_dir, c->args[0], &pl, why, sizeof(why));
+	if (rc < 0)
+		return s_fail(err, rc, "plugin %.64s refused: %s", c->args[0], why);
+	m->plugins[m->n_plugins++] = pl;
+	n = vs_dpg_plugin_fns(pl, &fns);
+	s_add(out, "plugin %s loaded:", c->args[0]);
+	for (size_t i = 0; i < n; i++)
+		s_add(out, " %s (%u, %s)", fns[i]->name, fns[i]->id,
+		    fns[i]->kind == VS_DPG_FN_CENTRAL ? "central" : fns[i]->kind ==
+		    VS_DPG_FN_COMBINE ? "combine" : "local");
+	s_add(out, "\n");
+	vs_notice("%s: plugin %s loaded", m->plugin_dir, c->args[0]);
+	return 0;
+}
+
 static void
 s_on_command(master_t *m, const unsigned char *id, size_t id_len, Vsdpg__Command *c)
 {
@@ -1190,14 +1233,20 @@ s_on_command(master_t *m, const unsigned char *id, size_t id_len, Vsdpg__Command
 		rc = s_cmd_results(m, c, &out, &err);
 	else if (!strcmp(v, "hosts"))
 		rc = s_cmd_hosts(m, &out);
+	else if (!strcmp(v, "plugin"))
+		rc = s_cmd_plugin(m, c, &out, &err);
 	else if (!strcmp(v, "functions")) {
 		const vs_dpg_fn_t *const *all;
-		size_t n = vs_dpg_fn_list(&all);
 
-		for (size_t i = 0; i < n; i++)
-			s_add(&out, "%u %s %s %s\n", all[i]->id, all[i]->name,
-			    all[i]->kind == VS_DPG_FN_COMBINE ? "combine" :
-			    all[i]->kind == VS_DPG_FN_LOCAL ? "local" : "central", all[i]->help);
+		for (int pass = 0; pass < 2; pass++) {
+			size_t n = pass ? vs_dpg_plugin_list(&all) : vs_dpg_fn_list(&all);
+
+			for (size_t i = 0; i < n; i++)
+				s_add(&out, "%u %s %s %s%s\n", all[i]->id, all[i]->name,
+				    all[i]->kind == VS_DPG_FN_COMBINE ? "combine" :
+				    all[i]->kind == VS_DPG_FN_LOCAL ? "local" : "central",
+				    all[i]->help ? all[i]->help : "", pass ? " (plugin)" : "");
+		}
 		rc = 0;
 	} else
 		rc = s_fail(&err, -EINVAL, "unknown command %.64s", v);
@@ -1363,7 +1412,7 @@ static void
 s_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: vmasterd [-d] [-s ENDPOINT] [-k KEYFILE] [-L DIR] [-w URL]\n"
+	    "usage: vmasterd [-d] [-s ENDPOINT] [-k KEYFILE] [-L DIR] [-w URL] [-P DIR]\n"
 	    "\n"
 	    "The vscope VMaster: hosts (vscoped) register here; `vscope dpg` builds, changes\n"
 	    "and reads Distributed Processing Graphs through it. Runs in the foreground and\n"
@@ -1377,6 +1426,8 @@ s_usage(FILE *f)
 	    "      --log-keep N        rotated files kept, dpg-ID.log.1..N (default 3)\n"
 	    "  -w, --warehouse URL     for out=warehouse: sqlite:PATH, PATH or postgresql://...\n"
 	    "                          (default $VSCOPE_WAREHOUSE, else %s)\n"
+	    "  -P, --plugin-dir DIR    `vscope dpg plugin FILE` loads FILE from DIR (root-owned,\n"
+	    "                          not writable by group or others)\n"
 	    "  -d, --debug             log debug messages\n"
 	    "  -h, --help              this text\n"
 	    "See vmasterd(8).\n", VS_DPG_DEFAULT_ENDPOINT, DEFAULT_LOG_DIR, DEFAULT_WAREHOUSE);
@@ -1392,6 +1443,7 @@ main(int argc, char **argv)
 		{ "log-size", required_argument, NULL, 1001 },
 		{ "log-keep", required_argument, NULL, 1002 },
 		{ "warehouse", required_argument, NULL, 'w' },
+		{ "plugin-dir", required_argument, NULL, 'P' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1407,8 +1459,9 @@ main(int argc, char **argv)
 	uint32_t u;
 	int64_t next_tick = 0;
 
-	while ((opt = getopt_long(argc, argv, "s:k:L:w:dh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:k:L:w:P:dh", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'P': m.plugin_dir = optarg; break;
 		case 's': ep = optarg; break;
 		case 'k': keyfile = optarg; break;
 		case 'L': oc.log_dir = optarg; break;
@@ -1494,6 +1547,9 @@ out:
 		if (m.hosts[i].reg)
 			vsdpg__register__free_unpacked(m.hosts[i].reg, NULL);
 	vs_outs_destroy(&m.outs);
+	/* DPGs first (above): they point at plugin functions */
+	for (size_t i = 0; i < m.n_plugins; i++)
+		vs_dpg_plugin_destroy(&m.plugins[i]);
 	if (m.mon)
 		zmq_close(m.mon);
 	if (m.sock) {

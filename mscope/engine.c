@@ -93,12 +93,18 @@ typedef struct s_load {
 		const char *tfield;
 		size_t tfn;
 	} tfast[VS_MSPEC_MAX_TIMES];
-	/* time parse cache, per time spec */
+	/* time parse cache, per time spec (for the zone it was parsed in) */
 	struct {
 		char prefix[96];
 		size_t plen;
 		int fmt;
 		int64_t ns;
+		int zone;
+		/* a format ending in %H:%M:%S: the text before the time of day, and the time
+		 * of its midnight (sar: the banner's date, then a time a line) */
+		char todprefix[96];
+		size_t todlen;
+		int64_t todbase;
 	} tcache[VS_MSPEC_MAX_TIMES];
 	char tmp[1024];
 	unsigned long lineno;
@@ -239,6 +245,27 @@ s_zone(s_load_t *L)
 	return 0;
 }
 
+/* "HH:MM:SS" (two digits each, a valid time of day): 1 with the seconds. */
+static int
+s_hms(const char *p, int64_t *secs_r)
+{
+	int d[6];
+
+	if (p[2] != ':' || p[5] != ':')
+		return 0;
+	for (int i = 0, k = 0; i < 8; i++) {
+		if (i == 2 || i == 5)
+			continue;
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+		d[k++] = p[i] - '0';
+	}
+	if (d[0] * 10 + d[1] > 23 || d[2] > 5 || d[4] > 5)
+		return 0;
+	*secs_r = (d[0] * 10 + d[1]) * 3600 + (d[2] * 10 + d[3]) * 60 + d[4] * 10 + d[5];
+	return 1;
+}
+
 static int
 s_time(s_load_t *L, int ti, int64_t *ns_r)
 {
@@ -265,6 +292,22 @@ s_time(s_load_t *L, int ti, int64_t *ns_r)
 	}
 	if ((rc = s_expand(L, t->tmpl, buf, sizeof(buf), &n)) < 0)
 		return rc == -E2BIG ? s_fail(L, rc, "time value too long") : rc;
+	if (L->tcache[ti].zone != L->zone_off) {        /* cached in another zone */
+		L->tcache[ti].plen = 0;
+		L->tcache[ti].prefix[0] = '\0';
+		L->tcache[ti].todlen = 0;
+		L->tcache[ti].zone = L->zone_off;
+	}
+	/* the same text before the time of day: its midnight plus HH:MM:SS (what the format
+	 * that parsed that text would give, as it parses this one the same way) */
+	if (L->tcache[ti].todlen > 0 && n == L->tcache[ti].todlen + 8 &&
+	    memcmp(buf, L->tcache[ti].todprefix, L->tcache[ti].todlen) == 0) {
+		int64_t secs;
+		if (s_hms(buf + n - 8, &secs)) {
+			*ns_r = L->tcache[ti].todbase + secs * 1000000000;
+			return 0;
+		}
+	}
 	/* a cached parse of the same leading text (up to the fraction) */
 	if (L->tcache[ti].plen > 0 && n >= L->tcache[ti].plen &&
 	    memcmp(buf, L->tcache[ti].prefix, L->tcache[ti].plen) == 0) {
@@ -289,7 +332,16 @@ s_time(s_load_t *L, int ti, int64_t *ns_r)
 		int f = (L->tcache[ti].fmt + k) % t->nfmt;    /* the last that worked first */
 		if (vs_mtime_parse(buf, n, t->fmts[f], L->zone_off, ns_r) == 0) {
 			const char *ff = strstr(t->fmts[f], "%f");
+			size_t fl = strlen(t->fmts[f]);
+			int64_t secs;
 			L->tcache[ti].fmt = f;
+			L->tcache[ti].todlen = 0;
+			if (fl >= 8 && strcmp(t->fmts[f] + fl - 8, "%H:%M:%S") == 0 && n > 8 &&
+			    n - 8 < sizeof(L->tcache[ti].todprefix) && s_hms(buf + n - 8, &secs)) {
+				memcpy(L->tcache[ti].todprefix, buf, n - 8);
+				L->tcache[ti].todlen = n - 8;
+				L->tcache[ti].todbase = *ns_r - secs * 1000000000;
+			}
 			L->tcache[ti].plen = 0;
 			if (n < sizeof(L->tcache[ti].prefix))
 				memcpy(L->tcache[ti].prefix, buf, n + 1);

@@ -366,6 +366,11 @@ t_host(void)
 	d.fn = VS_DPG_FN_KMEANS;
 	d.fn_arg = 2;
 	d.window = 2;
+	s_send(router, id, id_len, &out);   /* without central set: refused */
+	m = s_until(router, h, VSDPG__MSG__BODY_DEPLOYED, &real, 2000, id, &id_len);
+	tap_ok(m == NULL, "a K-means Deploy that does not say central is dropped");
+	vsdpg__msg__free_unpacked(m, NULL);
+	d.central = 1;
 	s_send(router, id, id_len, &out);
 	m = s_until(router, h, VSDPG__MSG__BODY_DEPLOYED, &real, 2000, id, &id_len);
 	tap_ok(m && m->deployed->status == 0, "Deploy of a K-means DPG (window 2) confirmed (%s)",
@@ -387,9 +392,35 @@ t_host(void)
 		}
 		tap_ok(got == 1, "the root's K-means Part: 2 rows x 2, {107, 107} and {40, 40}");
 	}
+	/* a central plugin's id (1095) is unknown here: the host ships rows all the same */
+	d.gen = 5;
+	d.fn = VS_DPG_FN_PLUGIN_MIN + 95;
+	d.fn_arg = 0;
+	s_send(router, id, id_len, &out);
+	m = s_until(router, h, VSDPG__MSG__BODY_DEPLOYED, &real, 2000, id, &id_len);
+	tap_ok(m && m->deployed->status == 0, "Deploy of a central plugin's function confirmed");
+	vsdpg__msg__free_unpacked(m, NULL);
+	{
+		int got = 0;
+
+		for (int i = 0; i < 6 && !got; i++) {
+			m = s_until(router, h, VSDPG__MSG__BODY_PART, &real, 4000, id, &id_len);
+			if (m && m->part->count == 2)
+				got = m->part->fn == d.fn && m->part->n_rows == 4 ? 1 : -1;
+			vsdpg__msg__free_unpacked(m, NULL);
+		}
+		tap_ok(got == 1, "its root sends the 2 rows of 2 with fn 1095");
+	}
+	d.central = 0;      /* a combine function's Deploy must not say central */
+	d.fn = VS_DPG_FN_MAX;
+	d.gen = 6;
+	s_send(router, id, id_len, &out);
+	m = s_until(router, h, VSDPG__MSG__BODY_DEPLOYED, &real, 2000, id, &id_len);
+	tap_ok(m && m->deployed->status == 0, "back to MAX (gen 6)");
+	vsdpg__msg__free_unpacked(m, NULL);
 
 	/* removal: an empty Deploy */
-	d.gen = 5;
+	d.gen = 7;
 	d.n_vnodes = 0;
 	s_send(router, id, id_len, &out);
 	m = s_until(router, h, VSDPG__MSG__BODY_DEPLOYED, &real, 2000, id, &id_len);

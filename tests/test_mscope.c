@@ -499,6 +499,48 @@ s_count_fn(void *arg, int ncol, const char *const *vals)
 	return 0;
 }
 
+/* Times of day after the first parse of a date come from its cached midnight: the same
+ * values strptime/timegm give, a bad time of day still refused, a new date parsed again. */
+static void
+t_time_of_day(void)
+{
+	static const char spec[] =
+	    "name = tod\ntable = tod\n"
+	    "context = \"^date (?<date>\\S+)$\"\n"
+	    "record = \"^(?<time>\\S+) (?<v>\\d+)$\"\n"
+	    "time = time ${date} ${time}\n"
+	    "time-format = %Y-%m-%d %H:%M:%S\n";
+	char err[512], path[512];
+	vs_mspec_t *s = vs_mspec_parse("tod", spec, strlen(spec), err, sizeof(err));
+	vs_mload_result_t r;
+	vs_wh_t *wh;
+	sqlite3 *db;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/tod.db", s_tmp);
+	wh = s != NULL ? vs_wh_open(path, err, sizeof(err)) : NULL;
+	tap_ok(wh != NULL, "time-of-day spec and warehouse (%s)", wh != NULL ? path : err);
+	if (wh == NULL)
+		goto out;
+	rc = s_load(wh, s, "tod.log", "date 2026-11-27\n00:00:01 1\n00:00:02 2\n23:59:59 3\n"
+	    "12:34:56 4\n25:00:00 5\n00:60:00 6\n00:00:60 7\n7:00:00 8\ndate 2026-11-28\n"
+	    "00:00:01 9\n", false, &r);
+	tap_ok(rc == 0 && r.rows == 7 && r.unparsed == 2, "7 rows, 25:00:00 and 00:60:00 refused"
+	    " (rc %d, %llu rows, %llu unparsed: %s)", rc, (unsigned long long)r.rows,
+	    (unsigned long long)r.unparsed, r.error);
+	vs_wh_destroy(&wh);
+	db = s_db(path);
+	/* 2026-11-27T00:00:00Z is 1795737600 */
+	tap_ok(strcmp(s_q(db, "select group_concat(v || '@' || (time_ns / 1000000000 -"
+	    " 1795737600), ' ') from (select * from tod order by v)"), "1@1 2@2 3@86399 4@45296"
+	    " 7@60 8@25200 9@86401") == 0, "times of day from the cached date (%s)", s_q(db,
+	    "select group_concat(v || '@' || (time_ns / 1000000000 - 1795737600), ' ') from"
+	    " (select * from tod order by v)"));
+	sqlite3_close(db);
+out:
+	vs_mspec_destroy(&s);
+}
+
 /* The warehouse refuses rows midway (full: max_page_count): the load fails as a whole,
  * says why, and the warehouse keeps what was committed before, intact and consistent. */
 static void
@@ -583,6 +625,7 @@ main(void)
 	t_logformat(top);
 	t_inference();
 	t_full();
+	t_time_of_day();
 	t_detect(top);
 	{
 		char url[300];

@@ -18,7 +18,7 @@
 
 static const char *const s_verbs[] = {
 	"create", "assign", "start", "stop", "add", "insert", "delete", "destroy", "list",
-	"results", "hosts", "functions",
+	"results", "hosts", "functions", "plugin",
 };
 
 static int
