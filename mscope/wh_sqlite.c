@@ -289,16 +289,18 @@ s_widen(vs_wh_t *wh, vs_wh_table_t *t, size_t col, vs_mtype_t from, vs_mtype_t t
 }
 
 /*
- * Inserts are batched: a row is kept (its text copied) until S_BATCH rows of its table are
- * pending, then one multi-row INSERT writes them (one statement step for S_BATCH rows costs
- * far less than S_BATCH steps), on the writer thread while the caller goes on with the
- * table's other buffer. Anything else that touches the database (exec, query, select,
+ * Inserts are batched: a row is kept (its text copied) until S_BUF_BATCHES * S_BATCH rows of
+ * its table are pending, then multi-row INSERTs write them S_BATCH at a time (one statement
+ * step for S_BATCH rows costs far less than S_BATCH steps), on the writer thread while the
+ * caller goes on with the table's other buffer. Anything else that touches the database (exec, query, select,
  * widen, a schema change) first waits for the writer and writes the pending rows of every
  * table, so reads, DDL, COMMIT and type widening see the rows in the order they were
  * inserted, with the values a row-by-row insert would have stored. ROLLBACK drops them.
  * The writer's error is returned by the next call that waits for it.
  */
 #define S_BATCH 64
+/* Statements a buffer holds, so the writer thread is woken once for that many. */
+#define S_BUF_BATCHES 4
 /* A multi-row statement is prepared for a table once it has this many rows in the load:
  * preparing (and, after each new table, re-preparing) one costs as much as a few hundred
  * single-row steps, more than batching saves on a small table (sar -A has dozens). */
@@ -319,11 +321,12 @@ struct s_ins {
 	sqlite3_stmt *stb;      /* nbatch rows (NULL: not yet, or batching off) */
 	size_t ncols;           /* the column count they were prepared for */
 	size_t nbatch;
+	size_t nbuf;            /* rows a buffer holds: S_BUF_BATCHES * nbatch */
 	uint64_t seen;          /* rows written through it */
 	/* two buffers: the caller fills cur while the writer may write the other */
 	int cur;
 	size_t pending;         /* rows kept in buffer cur */
-	s_bval_t *vals[2];      /* nbatch * (3 + ncols) each */
+	s_bval_t *vals[2];      /* nbuf * (3 + ncols) each */
 	char *arena[2];         /* their text */
 	size_t alen[2], acap[2];
 };
@@ -605,8 +608,9 @@ s_prepare(vs_wh_t *wh, vs_wh_table_t *t)
 		ins->nbatch = (size_t)maxvar / (3 + t->ncols);
 	if (ins->nbatch < 1)
 		ins->nbatch = 1;
+	ins->nbuf = ins->nbatch * S_BUF_BATCHES;
 	for (int b = 0; b < 2; b++)
-		if ((ins->vals[b] = malloc(ins->nbatch * (3 + t->ncols) * sizeof(s_bval_t))) ==
+		if ((ins->vals[b] = malloc(ins->nbuf * (3 + t->ncols) * sizeof(s_bval_t))) ==
 		    NULL) {
 			rc = -ENOMEM;
 			goto out;
@@ -702,7 +706,7 @@ s_insert(vs_wh_t *wh, vs_wh_table_t *t, int64_t load_id, int64_t host_id, int64_
 			*o = (s_bval_t){ .kind = SQLITE_NULL };
 		}
 	}
-	if (++ins->pending < ins->nbatch)
+	if (++ins->pending < ins->nbuf)
 		return 0;
 	return s_hand_off(wh, t);
 }
