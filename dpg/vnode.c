@@ -40,6 +40,7 @@ typedef struct {
 	uint32_t fn_id;
 	uint32_t arg;
 	int central;            /* the root needs all data: rows go up, not partials */
+	int windowed;           /* ENTROPY: a leaf folds its window, not one sample */
 	uint32_t window;        /* central: samples in a leaf's row */
 	char metric[VS_DPG_MAX_NAME + 1];
 	int64_t period_ns;
@@ -392,12 +393,10 @@ s_leaf(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round)
 			have = 1;
 		}
 	}
-	if (g->central) {
-		/* the row is the leaf's last window samples, oldest first; none until it has them */
+	if (g->central || g->windowed) {
+		/* the leaf's last window samples, oldest first; nothing until it has them */
 		double *row = NULL;
 
-		memset(&p, 0, sizeof(p));
-		p.fn = g->fn_id;
 		if (have && (v->win || (v->win = calloc(g->window, sizeof(*v->win))))) {
 			v->win[v->win_at] = sum;
 			v->win_at = (v->win_at + 1) % g->window;
@@ -407,6 +406,18 @@ s_leaf(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round)
 		if (v->n_win == g->window && (row = malloc(g->window * sizeof(*row)))) {
 			for (uint32_t i = 0; i < g->window; i++)
 				row[i] = v->win[(v->win_at + i) % g->window];
+		}
+		if (g->windowed) {
+			/* EbAT: the window's entropy is this leaf's partial result */
+			if (row && g->fn->local(&p, row, g->window) == 0)
+				p.leaves = 1;
+			free(row);
+			s_deliver(h, g, v, round, &p, NULL, 0, 0, 0);
+			return;
+		}
+		memset(&p, 0, sizeof(p));
+		p.fn = g->fn_id;
+		if (row) {
 			p.count = 1;
 			p.leaves = 1;
 		}
@@ -517,6 +528,7 @@ s_deploy(vs_dpg_host_t *h, const Vsdpg__Deploy *d, char *err, size_t errlen)
 	g->arg = d->fn_arg;
 	/* the decoder let through only known functions, or central ones from plugins */
 	g->central = d->central || !g->fn || g->fn->kind == VS_DPG_FN_CENTRAL;
+	g->windowed = !g->central && g->fn->id == VS_DPG_FN_ENTROPY;
 	g->window = d->window ? d->window : 8;
 	snprintf(g->metric, sizeof(g->metric), "%s", d->metric);
 	g->period_ns = d->period_ns;

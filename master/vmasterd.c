@@ -93,6 +93,8 @@ typedef struct {
 	size_t n_deployed;
 	size_t pending;         /* hosts yet to confirm gen */
 	int64_t deploy_ns, confirmed_ns;
+	/* VNodes of gen sent to hosts, those the hosts confirmed in force, hosts that refused */
+	size_t vnodes_sent, vnodes_ok, refused;
 	result_t res[N_RESULTS];
 	size_t n_res;           /* results kept so far (ring) */
 	uint64_t results;
@@ -301,6 +303,7 @@ s_deploy(master_t *m, dpg_t *g, int gone)
 	g->pending = 0;
 	g->deploy_ns = vs_mono_ns();
 	g->confirmed_ns = 0;
+	g->vnodes_sent = g->vnodes_ok = g->refused = 0;
 	/* the hosts involved: those that hold VNodes now and those that did */
 	for (size_t i = 0; i < g->n_deployed; i++)
 		snprintf(hosts[nh++], sizeof(hosts[0]), "%s", g->deployed[i]);
@@ -396,8 +399,10 @@ s_deploy(master_t *m, dpg_t *g, int gone)
 		if (!h || !h->up) {
 			continue;
 		}
-		if (s_send_to(m, h->id, h->id_len, &msg) == 0 && n)
+		if (s_send_to(m, h->id, h->id_len, &msg) == 0 && n) {
 			g->pending++;
+			g->vnodes_sent += n;
+		}
 	}
 	if (g->pending == 0)
 		g->confirmed_ns = vs_mono_ns();
@@ -543,11 +548,17 @@ s_on_deployed(master_t *m, host_t *h, const Vsdpg__Deployed *a)
 
 	snprintf(id, sizeof(id), "%u", a->dpg);
 	g = s_dpg(m, id);
-	if (!g || a->gen != g->gen)
+	/* an empty Deploy (the DPG left that host) is not awaited: s_deploy counts hosts
+	 * that got VNodes */
+	if (!g || a->gen != g->gen || !g->pending || (a->status == 0 && a->vnodes == 0))
 		return;
-	if (a->status < 0)
+	if (a->status < 0) {
 		vs_warn("host %s refused DPG %u: %s", h->name, a->dpg, a->error);
-	if (g->pending && --g->pending == 0)
+		g->refused++;
+	} else {
+		g->vnodes_ok += a->vnodes;
+	}
+	if (--g->pending == 0)
 		g->confirmed_ns = vs_mono_ns();
 }
 
@@ -758,14 +769,20 @@ s_fn_arg(const char *fname, const char *arg, const vs_dpg_fn_t **fn_r, uint32_t 
 		return s_fail(err, -EOPNOTSUPP, "%s is a plugin's %s function: hosts do not load "
 		    "plugins, so only central plugin functions (run here) can be used", fn->name,
 		    fn->kind == VS_DPG_FN_LOCAL ? "local" : "combine");
-	if (fn->kind == VS_DPG_FN_LOCAL || fn->id == VS_DPG_FN_ENTROPY)
-		return s_fail(err, -EOPNOTSUPP, "%s is a %s function: the VNode runtime runs "
-		    "combine functions over one sample per leaf and period (MAX, MIN, AVE, TOPK) "
-		    "and central ones over the leaves' windows (KMEANS, PCA) so far", fn->name,
-		    fn->kind == VS_DPG_FN_LOCAL ? "local" : "windowed");
+	if (fn->kind == VS_DPG_FN_LOCAL)
+		return s_fail(err, -EOPNOTSUPP, "%s is a local function: the VNode runtime runs "
+		    "combine functions (MAX, MIN, AVE, TOPK, ENTROPY) and central ones (KMEANS, "
+		    "PCA, central plugins) so far", fn->name);
 	*arg_r = 0;
 	if (arg && s_uint(arg, 1u << 20, arg_r) < 0)
 		return s_fail(err, -EINVAL, "bad argument \"%.64s\" for %s", arg, fn->name);
+	if (fn->id == VS_DPG_FN_ENTROPY) {
+		/* one metric per leaf; the console's argument is the number of bins */
+		if (arg && (*arg_r < 2 || *arg_r > VS_DPG_ENTROPY_MAXBINS))
+			return s_fail(err, -EINVAL, "argument %u out of range for ENTROPY (bins: "
+			    "2..%u)", *arg_r, VS_DPG_ENTROPY_MAXBINS);
+		*arg_r = arg ? VS_DPG_ENTROPY_ARG(1, *arg_r) : 0;
+	}
 	if (fn->kind == VS_DPG_FN_CENTRAL) {
 		if (fn->id == VS_DPG_FN_KMEANS && !arg)
 			*arg_r = 2;
@@ -874,6 +891,16 @@ s_nodes(master_t *m, dpg_t *g, const char *spec, sbuf_t *err)
 
 static size_t s_metric_hosts(const master_t *m, const char *metric);
 
+/* 1 when an up host has announced no metric library */
+static int
+s_lib_missing(const master_t *m)
+{
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].up && !m->hosts[i].lib)
+			return 1;
+	return 0;
+}
+
 /* create TOPO NODES [fn=F] [arg=N] [bf=N] [height=N] [metric=M] [period=D] [start] */
 static int
 s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
@@ -952,7 +979,8 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 		goto fail;
 	if ((rc = s_nodes(m, g, c->args[1], err)) < 0)
 		goto fail;
-	if (s_metric_hosts(m, g->metric) == 0) {
+	/* a host that announces no library (an older or a bench VNode host) may have it */
+	if (s_metric_hosts(m, g->metric) == 0 && !s_lib_missing(m)) {
 		rc = s_fail(err, -ENOENT, "unknown metric %s: no registered host collects it "
 		    "(see vscope dpg list metrics)", g->metric);
 		goto fail;
@@ -1124,7 +1152,7 @@ s_cmd_run(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 }
 
 static void
-s_list_one(const dpg_t *g, sbuf_t *out)
+s_list_one(const dpg_t *g, int brief, sbuf_t *out)
 {
 	size_t leaves, n = vs_dpg_topo_count(g->topo, &leaves), att = 0;
 
@@ -1137,12 +1165,14 @@ s_list_one(const dpg_t *g, sbuf_t *out)
 		s_add(out, "confirmed %.3f ms", (double)(g->confirmed_ns - g->deploy_ns) / 1e6);
 	else
 		s_add(out, "pending %zu hosts", g->pending);
+	/* what the hosts' Deployed answers said: VNodes in force of those sent, refusals */
+	s_add(out, " in-force %zu/%zu refused %zu", g->vnodes_ok, g->vnodes_sent, g->refused);
 	s_add(out, " out %s", vs_out_name(g->out_kind));
 	if (g->out)
 		s_add(out, " (%s, %llu errors)", vs_out_where(g->out),
 		    (unsigned long long)vs_out_errors(g->out));
 	s_add(out, " lost %zu%s%s\n", g->n_lost, g->note[0] ? " note " : "", g->note);
-	for (size_t i = 0; i < g->topo->n; i++) {
+	for (size_t i = 0; brief == 0 && i < g->topo->n; i++) {
 		const vs_dpg_vnode_t *v = &g->topo->v[i];
 		const node_t *nd = &g->nodes[v->host];
 
@@ -1157,7 +1187,7 @@ s_list_one(const dpg_t *g, sbuf_t *out)
 			s_add(out, "%u%s\n", v->parent,
 			    vs_dpg_topo_attached(g->topo, g->root, v->id) ? "" : " detached");
 	}
-	for (size_t i = 0; i < g->n_lost; i++)
+	for (size_t i = 0; brief == 0 && i < g->n_lost; i++)
 		s_add(out, "  lost %s:%s\n", g->nodes[g->lost[i].node].host,
 		    g->nodes[g->lost[i].node].domain);
 }
@@ -1167,15 +1197,18 @@ s_cmd_list(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 {
 	if (c->n_args) {
 		dpg_t *g;
-		int rc = s_get(m, c, 1, "list [DPG]", &g, err);
+		int rc = s_get(m, c, 1, "list [DPG [brief]]", &g, err);
 
 		if (rc < 0)
 			return rc;
-		s_list_one(g, out);
+		/* brief: the DPG's line only (a console polling a large DPG's confirmation) */
+		if (c->n_args > 2 || (c->n_args == 2 && strcmp(c->args[1], "brief")))
+			return s_fail(err, -EINVAL, "usage: list [DPG [brief]]");
+		s_list_one(g, c->n_args == 2, out);
 		return 0;
 	}
 	for (size_t i = 0; i < m->n_dpgs; i++)
-		s_list_one(m->dpgs[i], out);
+		s_list_one(m->dpgs[i], 0, out);
 	return 0;
 }
 

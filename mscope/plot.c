@@ -155,6 +155,17 @@ s_frame(const s_plot_t *p, s_panel_t *pa, const char *title, double ymax)
 	}
 }
 
+/* Data lines: inside the panel only, 1.5 wide, no antialiasing (exact colours); restore after. */
+static void
+s_clip(cairo_t *cr, const s_panel_t *pa)
+{
+	cairo_save(cr);
+	cairo_rectangle(cr, pa->x, pa->y, pa->w, pa->h);
+	cairo_clip(cr);
+	cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
+	cairo_set_line_width(cr, 1.5);
+}
+
 /* Fig. 2: the front tier's point-in-time response time, mean and maximum per window. */
 static void
 s_panel_rt(const s_plot_t *p, s_panel_t *pa)
@@ -176,11 +187,7 @@ s_panel_rt(const s_plot_t *p, s_panel_t *pa)
 	    " maximum (grey), VLRT threshold %g ms (dashed)", vs_mana_tier_name(p->a, 0),
 	    (double)win / S_MS, (double)thr / S_MS);
 	s_frame(p, pa, title, ymax);
-	cairo_save(cr);
-	cairo_rectangle(cr, pa->x, pa->y, pa->w, pa->h);
-	cairo_clip(cr);
-	cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
-	cairo_set_line_width(cr, 1.5);
+	s_clip(cr, pa);
 	for (pass = 0; pass < 2; pass++) {      /* the maxima first, the means over them */
 		int started = 0;
 		for (w = 0; w < nw; w++) {
@@ -250,11 +257,7 @@ s_panel_queue(const s_plot_t *p, s_panel_t *pa)
 		cairo_show_text(cr, vs_mana_tier_name(p->a, i));
 		lx -= 10;
 	}
-	cairo_save(cr);
-	cairo_rectangle(cr, pa->x, pa->y, pa->w, pa->h);
-	cairo_clip(cr);
-	cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
-	cairo_set_line_width(cr, 1.5);
+	s_clip(cr, pa);
 	for (i = 0; i < nt; i++) {
 		for (c = 0; c < cols; c++) {
 			double y = s_ypix(pa, col[i * (size_t)cols + (size_t)c]);
@@ -306,11 +309,7 @@ s_panel_resource(const s_plot_t *p, const vs_mplot_opts_t *o, s_panel_t *pa)
 		if (s->t[k] >= p->xs && s->t[k] < p->xe && s->v[k] > ymax)
 			ymax = s->v[k];
 	s_frame(p, pa, title, ymax);
-	cairo_save(cr);
-	cairo_rectangle(cr, pa->x, pa->y, pa->w, pa->h);
-	cairo_clip(cr);
-	cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
-	cairo_set_line_width(cr, 1.5);
+	s_clip(cr, pa);
 	for (k = 0; k < s->n; k++) {
 		double x, y;
 		if (s->t[k] < p->xs || s->t[k] >= p->xe || !isfinite(s->v[k]))

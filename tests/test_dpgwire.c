@@ -13,6 +13,8 @@
 #include <string.h>
 #include <zmq.h>
 
+static unsigned s_alt;  /* > 0: vifB alternates 40, 80 (a window's entropy of 1 bit) */
+
 static int
 s_read(void *arg, const char *entity, const char *metric, int64_t window_ns, double *rate_r)
 {
@@ -23,7 +25,7 @@ s_read(void *arg, const char *entity, const char *metric, int64_t window_ns, dou
 	if (!strcmp(entity, "vifA"))
 		*rate_r = 100;
 	else if (!strcmp(entity, "vifB"))
-		*rate_r = 40;
+		*rate_r = s_alt && s_alt++ % 2 == 0 ? 80 : 40;
 	else if (!strcmp(entity, "vifC"))
 		*rate_r = 7;
 	else
@@ -419,8 +421,37 @@ t_host(void)
 	tap_ok(m && m->deployed->status == 0, "back to MAX (gen 6)");
 	vsdpg__msg__free_unpacked(m, NULL);
 
-	/* removal: an empty Deploy */
+	/* ENTROPY (EbAT) over windows of 4: leaf 0's 107, 107, ... has 0 bits, leaf 1's
+	 * 40, 80, 40, 80 falls into bins 3 and 6 half the time each: 1 bit */
+	s_alt = 1;
 	d.gen = 7;
+	d.fn = VS_DPG_FN_ENTROPY;
+	d.window = 4;
+	s_send(router, id, id_len, &out);
+	m = s_until(router, h, VSDPG__MSG__BODY_DEPLOYED, &real, 2000, id, &id_len);
+	tap_ok(m && m->deployed->status == 0, "Deploy of an ENTROPY DPG (window 4) confirmed");
+	vsdpg__msg__free_unpacked(m, NULL);
+	{
+		int got = 0;
+		double sh = -1, ph = -1;
+
+		for (int i = 0; i < 8 && !got; i++) {
+			m = s_until(router, h, VSDPG__MSG__BODY_PART, &real, 4000, id, &id_len);
+			if (m && m->part->fn == VS_DPG_FN_ENTROPY && m->part->count == 2) {
+				sh = m->part->sum;
+				ph = m->part->prod;
+				got = m->part->leaves == 2 && fabs(sh - 1) < 1e-9 && ph == 0 &&
+				    m->part->min == 0 && fabs(m->part->max - 1) < 1e-9 ? 1 : -1;
+			}
+			vsdpg__msg__free_unpacked(m, NULL);
+		}
+		tap_ok(got == 1, "the root's ENTROPY Part: 2 leaves, SigmaH %g (1), PiH %g (0)", sh,
+		       ph);
+	}
+	s_alt = 0;
+
+	/* removal: an empty Deploy */
+	d.gen = 8;
 	d.n_vnodes = 0;
 	s_send(router, id, id_len, &out);
 	m = s_until(router, h, VSDPG__MSG__BODY_DEPLOYED, &real, 2000, id, &id_len);

@@ -501,7 +501,7 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 			vs_cmd_help("mscope");
 			return VS_EXIT_OK;
 		}
-		return vs_usage_error("mscope", "which: ingest, analyze, formats, logformat, tables or select?");
+		return vs_usage_error("mscope", "which: ingest, record, analyze, formats, logformat, tables or select?");
 	}
 	sub = argv[1];
 	snprintf(prog, sizeof(prog), "vscope mscope %s", sub);
@@ -510,6 +510,8 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 	argv++;
 	if (strcmp(sub, "analyze") == 0 || strcmp(sub, "analyse") == 0)
 		return vs_cmd_mscope_analyze(g, argc, argv, url);
+	if (strcmp(sub, "record") == 0)
+		return vs_cmd_mscope_record(g, argc, argv, url);
 	while ((opt = getopt_long(argc, argv, VS_COMMON_SHORTOPTS "w:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'w':
@@ -568,6 +570,6 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 	}
 	if (strcmp(sub, "tables") == 0 || strcmp(sub, "select") == 0)
 		return s_read(g, sub, argc, argv, url, o.run, from, to, columns);
-	return vs_usage_error("mscope", "no subcommand '%s' (ingest, analyze, formats, logformat,"
+	return vs_usage_error("mscope", "no subcommand '%s' (ingest, record, analyze, formats, logformat,"
 	    " tables, select)", sub);
 }

@@ -68,9 +68,11 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "  -D, --dir DIR           key directory (default $VSCOPE_AGENT_KEYS, else\n"
 	  "                          " SYSCONFDIR "/vscope/agent-keys)\n" },
 	{ "mscope", vs_cmd_mscope,
-	  "ingest|analyze|formats|logformat|tables|select [options] [FILE...|TABLE]",
+	  "ingest|record|analyze|formats|logformat|tables|select [options] [FILE...|TABLE]",
 	  "milliScope: load monitor and server logs into the warehouse, analyse them",
 	  "  ingest FILE...          load files (format detected, or --format)\n"
+	  "  record --run NAME       record Dom0's and each domain's resources every 1-50 ms\n"
+	  "                          into the warehouse (see record: below)\n"
 	  "  analyze                 request paths, point-in-time response time, queue per\n"
 	  "                          tier, VLRT clusters, the tier whose queue rose first\n"
 	  "                          and the resource metrics that explain it\n"
@@ -110,7 +112,18 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "      --plot-cluster N    the cluster to plot (default 1, the most VLRT; 0: the\n"
 	  "                          whole run)\n"
 	  "      --plot-margin MS    shown before and after the cluster (default 1000)\n"
-	  "      --plot-size WxH     pixels (default 1000x750)\n" },
+	  "      --plot-size WxH     pixels (default 1000x750)\n"
+	  " record:\n"
+	  "      --run NAME          the run to record into (required; refused when it has a\n"
+	  "                          recording already, unless --append)\n"
+	  "      --interval T        sampling interval, 1ms to 50ms (default 10ms; us, ms, s)\n"
+	  "      --duration S        stop after S seconds (default: at SIGINT or SIGTERM)\n"
+	  "      --host NAME         Dom0's host name in the warehouse (default: hostname)\n"
+	  "  -H, --hypervisor SPEC   auto (default; Dom0 only when none opens), xen, libvirt,\n"
+	  "                          libvirt:URI, or none\n"
+	  "      --no-domains        Dom0's /proc only\n"
+	  "      --append            add to a run that has a recording\n"
+	  "      --procdir DIR       read stat, diskstats, meminfo, net/dev there (tests)\n" },
 	{ "shape", vs_cmd_shape,
 	  "[options] DOMAIN --rate RATE | --list",
 	  "Shape a domain's traffic in Dom0 (tc: IFB + htb), with a lease; --list shows rules",

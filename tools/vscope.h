@@ -47,6 +47,7 @@ int vs_cmd_keygen(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_agent_key(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_mscope(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_mscope_analyze(vs_globals_t *g, int argc, char **argv, const char *url);
+int vs_cmd_mscope_record(vs_globals_t *g, int argc, char **argv, const char *url);
 int vs_cmd_shape(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_unshape(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_conns(vs_globals_t *g, int argc, char **argv);         /* cmd_conns.c */
