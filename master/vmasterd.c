@@ -909,7 +909,7 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 	dpg_t *g;
 	uint32_t bf = 0, height = 0;
 	const char *fname = "AVE", *fnarg = NULL;
-	int rc, start = 0;
+	int rc, start = 0, metric_given = 0;
 
 	if (c->n_args < 2)
 		return s_fail(err, -EINVAL, "usage: create P|C|H NODES [fn=F] [arg=N] [bf=N] "
@@ -964,6 +964,7 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 				rc = s_fail(err, -EINVAL, "bad metric name %.64s", v + 1);
 			else
 				snprintf(g->metric, sizeof(g->metric), "%s", v + 1);
+			metric_given = 1;
 		} else if (!strncmp(a, "period=", 7)) {
 			if (s_duration(v + 1, &g->period_ns) < 0 ||
 			    g->period_ns < VS_DPG_MIN_PERIOD_NS || g->period_ns > VS_DPG_MAX_PERIOD_NS)
@@ -979,8 +980,10 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 		goto fail;
 	if ((rc = s_nodes(m, g, c->args[1], err)) < 0)
 		goto fail;
-	/* a host that announces no library (an older or a bench VNode host) may have it */
-	if (s_metric_hosts(m, g->metric) == 0 && !s_lib_missing(m)) {
+	/* a metric= must be in the library (the default, net.tx.bytes, is every VIF's, and a
+	 * host without VIFs yet simply has leaves without samples); a host that announces no
+	 * library (a bench's VNode host) may have it */
+	if (metric_given && s_metric_hosts(m, g->metric) == 0 && !s_lib_missing(m)) {
 		rc = s_fail(err, -ENOENT, "unknown metric %s: no registered host collects it "
 		    "(see vscope dpg list metrics)", g->metric);
 		goto fail;
