@@ -135,7 +135,7 @@ typedef struct s_dom {
 	struct {
 		char ifname[IF_NAMESIZE];
 		int ifindex;
-		uint64_t c[VS_IFC_N];
+		uint64_t c[VS_IFC_N], p[VS_IFC_N];     /* this sample's and the previous */
 		int have, fresh;
 	} vifs[VS_DOM_MAX_VIFS];
 	uint64_t rows;
@@ -538,11 +538,10 @@ s_doms(s_rec_t *r, int64_t now, double dt_s)
 
 	if (r->hv == NULL || r->nsd == 0)
 		return 0;
-	/* the previous counters, kept aside before the backend and the dump overwrite them */
-	uint64_t prev[S_MAX_DOMS][VS_DOM_MAX_VIFS][VS_IFC_N];
+	/* the previous counters, kept aside before the dump overwrites them */
 	for (size_t i = 0; i < r->nsd; i++)
 		for (size_t v = 0; v < r->sd[i].nvifs; v++) {
-			memcpy(prev[i][v], r->sd[i].vifs[v].c, sizeof(prev[i][v]));
+			memcpy(r->sd[i].vifs[v].p, r->sd[i].vifs[v].c, sizeof(r->sd[i].vifs[v].p));
 			r->sd[i].vifs[v].fresh = 0;
 		}
 	if ((rc = r->hv->ops->read_counters(r->hv, r->doms, r->ndoms)) < 0) {
@@ -580,7 +579,7 @@ s_doms(s_rec_t *r, int64_t now, double dt_s)
 			if (!d->vifs[v].fresh)
 				continue;
 			if (d->vifs[v].have && r->prev_ns) {
-				const uint64_t *c = d->vifs[v].c, *o = prev[i][v];
+				const uint64_t *c = d->vifs[v].c, *o = d->vifs[v].p;
 				double x[VS_IFC_N];
 				for (int k = 0; k < VS_IFC_N; k++)
 					x[k] = c[k] >= o[k] ? (double)(c[k] - o[k]) : 0;
