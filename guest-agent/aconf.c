@@ -139,6 +139,22 @@ s_key(void *arg, const char *key, const char *v, char *err, size_t errlen)
 		c->n_probes++;
 		return 0;
 	}
+	if (strcmp(key, "log") == 0) {
+		if (c->n_logs == VS_AGENT_MAX_LOGS) {
+			snprintf(err, errlen, "more than %d logs", VS_AGENT_MAX_LOGS);
+			return -E2BIG;
+		}
+		if (vs_tail_spec_parse(v, &c->logs[c->n_logs], err, errlen) < 0)
+			return -EINVAL;
+		for (size_t i = 0; i < c->n_logs; i++) {
+			if (strcmp(c->logs[i].path, c->logs[c->n_logs].path) == 0) {
+				snprintf(err, errlen, "log %s defined twice", c->logs[i].path);
+				return -EINVAL;
+			}
+		}
+		c->n_logs++;
+		return 0;
+	}
 	snprintf(err, errlen, "unknown key '%s'", key);
 	return -EINVAL;
 }

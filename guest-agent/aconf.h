@@ -7,6 +7,7 @@
 
 #include "agentkeys.h"
 #include "probe.h"
+#include "tail.h"
 
 #define VS_ACONF_MAX_PROBES 64          /* = VS_AGENT_MAX_LATENCY: one Report holds them all */
 
@@ -23,6 +24,8 @@ typedef struct vs_aconf {
 	int log_level;
 	vs_probe_spec_t probes[VS_ACONF_MAX_PROBES];
 	size_t n_probes;
+	vs_tail_spec_t logs[VS_AGENT_MAX_LOGS];        /* log directives (tail.h) */
+	size_t n_logs;
 } vs_aconf_t;
 
 void vs_aconf_defaults(vs_aconf_t *c);

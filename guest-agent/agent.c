@@ -32,6 +32,7 @@
 #include "sockdiag.h"
 #include "statsd.h"
 #include "summary.h"
+#include "tail.h"
 
 #define AGENT_VERSION "vscope-agent " PACKAGE_VERSION
 #define METRICS_PER_MSG 256     /* keeps a Report well under VS_AGENT_MAX_MSG */
@@ -67,6 +68,9 @@ typedef struct agent {
 	int64_t last_ack;               /* when Dom0 last answered (or the socket was made) */
 	uint64_t conns_hash;
 	char *rxbuf;
+	vs_tail_t *tails[VS_AGENT_MAX_LOGS];     /* log directives (tail.c) */
+	size_t n_tails;
+	uint64_t session;
 } agent_t;
 
 static void
@@ -84,27 +88,81 @@ s_usage(FILE *f)
 
 /* ---- sending ---------------------------------------------------------------------------- */
 
-static void
-s_send(agent_t *a, Vsagent__AgentMsg *m)
+/* Packs and queues m without blocking: 0, or -1 when the frame is too large or the queue
+ * is full (Dom0 unreachable); the seq gap tells the intake. */
+static int
+s_send_try(agent_t *a, Vsagent__AgentMsg *m)
 {
 	size_t len;
 	uint8_t *buf;
+	int rc = -1;
 
 	m->version = VS_AGENT_VERSION;
 	m->seq = ++a->seq;
 	m->sent_ns = vs_now_ns();
 	len = vsagent__agent_msg__get_packed_size(m);
-	if (len > VS_AGENT_MAX_MSG || (buf = malloc(len)) == NULL) {
-		a->dropped++;
-		return;
-	}
+	if (len > VS_AGENT_MAX_MSG || (buf = malloc(len)) == NULL)
+		return -1;
 	vsagent__agent_msg__pack(m, buf);
-	/* never blocks: a full queue (Dom0 unreachable) drops, the seq gap tells the intake */
-	if (zmq_send(a->sock, buf, len, ZMQ_DONTWAIT) < 0)
-		a->dropped++;
-	else
+	if (zmq_send(a->sock, buf, len, ZMQ_DONTWAIT) >= 0) {
 		a->sent++;
+		rc = 0;
+	}
 	free(buf);
+	return rc;
+}
+
+static void
+s_send(agent_t *a, Vsagent__AgentMsg *m)
+{
+	if (s_send_try(a, m) < 0)
+		a->dropped++;
+}
+
+/* The log tails: read what is new, send what waits; lines a full queue refused stay in
+ * the tail's backlog for the next round (tail.h). */
+static void
+s_logs(agent_t *a, int64_t now)
+{
+	for (size_t i = 0; i < a->n_tails; i++) {
+		Vsagent__AgentMsg m = VSAGENT__AGENT_MSG__INIT;
+		Vsagent__LogLines ll;
+		vs_tail_batch_t *b = (vs_tail_batch_t *)a->rxbuf;      /* 8 KiB of 64 */
+
+		vs_tail_poll(a->tails[i], now);
+		for (int k = 0; k < 64 && vs_tail_msg(a->tails[i], &m, &ll, b) == 0; k++) {
+			if (s_send_try(a, &m) < 0)
+				break;          /* kept, not dropped: sent when the queue has room */
+			vs_tail_consume(a->tails[i], b->n);
+		}
+	}
+}
+
+/* Keeps the tails whose directive is unchanged (a reload must not read a log again). */
+static int
+s_tails_start(agent_t *a)
+{
+	vs_tail_t *old[VS_AGENT_MAX_LOGS];
+	size_t n_old = a->n_tails;
+
+	memcpy(old, a->tails, sizeof(old));
+	a->n_tails = 0;
+	for (size_t i = 0; i < a->conf.n_logs; i++) {
+		vs_tail_t *t = NULL;
+		for (size_t k = 0; k < n_old; k++) {
+			if (old[k] && memcmp(vs_tail_spec(old[k]), &a->conf.logs[i],
+			    sizeof(a->conf.logs[i])) == 0 && vs_tail_index(old[k]) == i) {
+				t = old[k];
+				old[k] = NULL;
+			}
+		}
+		if (t == NULL && (t = vs_tail_new(&a->conf.logs[i], (uint32_t)i, a->session)) == NULL)
+			return -errno;
+		a->tails[a->n_tails++] = t;
+	}
+	for (size_t k = 0; k < n_old; k++)
+		vs_tail_destroy(&old[k]);
+	return 0;
 }
 
 static void
@@ -212,6 +270,14 @@ s_report(agent_t *a, int64_t now_mono)
 	if (a->conf.hsperf_dir[0]) {
 		vs_hsperf_scan(a->conf.hsperf_dir, s_jvm_emit, a, &a->hsperf_skipped);
 		s_metric(a, "agent.hsperf.skipped", (double)a->hsperf_skipped, 1);
+	}
+	for (size_t t = 0; t < a->n_tails; t++) {
+		const vs_tail_stats_t *ts = vs_tail_stats(a->tails[t]);
+		char n[64];
+		snprintf(n, sizeof(n), "agent.log%zu.lines", t);
+		s_metric(a, n, (double)ts->lines, 1);
+		snprintf(n, sizeof(n), "agent.log%zu.backlog_bytes", t);
+		s_metric(a, n, (double)ts->backlog_bytes, 0);
 	}
 	s_metric(a, "agent.dropped_msgs", (double)a->dropped, 1);
 	s_metric(a, "agent.dropped_metrics", (double)a->metrics_dropped, 1);
@@ -414,6 +480,8 @@ s_start(agent_t *a)
 			return -errno;
 		a->n_probes = i + 1;
 	}
+	if ((rc = s_tails_start(a)) < 0)
+		return rc;
 	if (a->conf.conns && a->sockdiag == NULL && (a->sockdiag = vs_sockdiag_new()) == NULL)
 		vs_warn("connection table: NETLINK_SOCK_DIAG: %s; not reported", strerror(errno));
 	rc = a->conf.xenstore == 0 ? 0 : vs_discover_publish(a->pub);
@@ -538,6 +606,10 @@ s_run(agent_t *a)
 		next = a->next_report < a->next_hello ? a->next_report : a->next_hello;
 		if (a->sockdiag && a->next_conns < next)
 			next = a->next_conns;
+		s_logs(a, now);
+		for (size_t i = 0; i < a->n_tails; i++)
+			if (vs_tail_deadline(a->tails[i]) < next)
+				next = vs_tail_deadline(a->tails[i]);
 		items[n] = (zmq_pollitem_t){ .socket = a->sock, .events = ZMQ_POLLIN };
 		map[n++] = SIZE_MAX;
 		if (a->statsd_fd >= 0) {
@@ -598,6 +670,7 @@ main(int argc, char **argv)
 	snprintf(conf_default, sizeof(conf_default), "%s/vscope/agent.conf", SYSCONFDIR);
 	a->conf_path = conf_default;
 	a->statsd_fd = -1;
+	a->session = (uint64_t)vs_now_ns();
 	while ((c = getopt(argc, argv, "fndc:g:h")) != -1) {
 		switch (c) {
 		case 'f': fg = 1; break;
@@ -629,8 +702,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		printf("%s: OK (%zu probes, endpoint %s, statsd %u)\n", a->conf_path,
-		    a->conf.n_probes, a->conf.endpoint, a->conf.statsd_port);
+		printf("%s: OK (%zu probes, %zu logs, endpoint %s, statsd %u)\n", a->conf_path,
+		    a->conf.n_probes, a->conf.n_logs, a->conf.endpoint, a->conf.statsd_port);
 		return 0;
 	}
 	if (!debug)
@@ -666,6 +739,8 @@ main(int argc, char **argv)
 	    (unsigned long long)a->dropped);
 out:
 	s_free_probes(a);
+	for (size_t i = 0; i < a->n_tails; i++)
+		vs_tail_destroy(&a->tails[i]);
 	s_close_sock(a);
 	if (a->statsd_fd >= 0)
 		close(a->statsd_fd);

@@ -13,5 +13,13 @@
 #define VS_AGENT_MAX_CONNS      1024            /* Conn entries in one Conns */
 #define VS_AGENT_MAX_PROBE_LEN  47              /* [A-Za-z0-9_.-] */
 #define VS_AGENT_MAX_METRIC_LEN 95              /* [A-Za-z0-9_.:-] */
+/* LogLines (the agent's log tails) */
+#define VS_AGENT_MAX_LOGS       16              /* log directives, LogLines.log < this */
+#define VS_AGENT_MAX_LINE       8192            /* bytes in one line; longer lines are cut */
+#define VS_AGENT_MAX_LOG_LINES  1024            /* lines in one LogLines */
+#define VS_AGENT_MAX_LOG_TEXT   (56 * 1024)     /* line bytes in one LogLines (frame < 64 KiB) */
+#define VS_AGENT_MAX_LOG_PATH   255
+#define VS_AGENT_MAX_SPEC_LEN   47              /* [A-Za-z0-9_.-] */
+#define VS_AGENT_MAX_LOGFORMAT  1023            /* printable */
 
 #endif
