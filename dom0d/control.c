@@ -396,6 +396,114 @@ s_guest_conns(vs_control_ctx_t *ctx, const char *domain, Vsctl__GuestConns *out,
 	return 0;
 }
 
+/* ---- guests' log lines (intake_logs.c) ------------------------------------------------ */
+
+struct glogs {
+	Vsctl__GuestLogBatch *b, **bp;
+	size_t n, cap;
+	Vsctl__GuestLogStat *s, **sp;
+	size_t ns, scap;
+	int oom;
+};
+
+static int
+s_glog_batch(void *arg, const char *domain, const vs_intake_logbatch_t *in)
+{
+	struct glogs *g = arg;
+	Vsctl__GuestLogBatch *o;
+
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 64;
+		Vsctl__GuestLogBatch *nb = realloc(g->b, cap * sizeof(*nb));
+		if (nb == NULL) {
+			g->oom = 1;
+			return 1;
+		}
+		g->b = nb;
+		g->cap = cap;
+	}
+	o = &g->b[g->n++];
+	vsctl__guest_log_batch__init(o);
+	o->domain = (char *)domain;
+	o->seq = in->seq;
+	o->time_ns = in->time_ns;
+	o->log = in->meta.log;
+	o->path = (char *)in->path;
+	o->spec = (char *)in->spec;
+	o->logformat = (char *)in->logformat;
+	o->session = in->meta.session;
+	o->inode = in->meta.inode;
+	o->generation = in->meta.generation;
+	o->first_line = in->meta.first_line;
+	o->nlines = in->meta.nlines;
+	o->text = (char *)in->text;
+	return 0;
+}
+
+static int
+s_glog_stat(void *arg, const char *domain, const vs_intake_logstat_t *in)
+{
+	struct glogs *g = arg;
+	Vsctl__GuestLogStat *o;
+
+	if (g->ns == g->scap) {
+		size_t cap = g->scap ? g->scap * 2 : 16;
+		Vsctl__GuestLogStat *nb = realloc(g->s, cap * sizeof(*nb));
+		if (nb == NULL) {
+			g->oom = 1;
+			return 1;
+		}
+		g->s = nb;
+		g->scap = cap;
+	}
+	o = &g->s[g->ns++];
+	vsctl__guest_log_stat__init(o);
+	o->domain = (char *)domain;
+	o->log = in->log;
+	o->path = (char *)in->path;
+	o->batches = in->batches;
+	o->lines = in->lines;
+	o->gap_lines = in->gap_lines;
+	o->queue_dropped = in->queue_dropped;
+	o->truncations = in->last.truncations;
+	o->rotations = in->last.rotations;
+	o->cut_lines = in->last.cut;
+	o->agent_dropped = in->last.dropped;
+	return 0;
+}
+
+static int
+s_guest_logs(vs_control_ctx_t *ctx, const Vsctl__GuestLogsReq *q, Vsctl__GuestLogs *out,
+    struct glogs *g, char *err, size_t errlen)
+{
+	const char *dom = q->domain[0] ? q->domain : NULL;
+	size_t max = q->max_bytes ? q->max_bytes : 4u << 20;
+
+	vsctl__guest_logs__init(out);
+	if (ctx->intake == NULL) {
+		snprintf(err, errlen, "the guest intake is off (no intake-endpoint configured)");
+		return -ENOTSUP;
+	}
+	vs_intake_logs_each(ctx->intake, dom, q->cursor, max, s_glog_batch, g, &out->next_cursor);
+	vs_intake_logs_stats(ctx->intake, dom, s_glog_stat, g);
+	g->bp = calloc(g->n + 1, sizeof(*g->bp));
+	g->sp = calloc(g->ns + 1, sizeof(*g->sp));
+	if (g->oom || g->bp == NULL || g->sp == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < g->n; i++)
+		g->bp[i] = &g->b[i];
+	for (size_t i = 0; i < g->ns; i++)
+		g->sp[i] = &g->s[i];
+	out->batches = g->bp;
+	out->n_batches = g->n;
+	out->stats = g->sp;
+	out->n_stats = g->ns;
+	vs_intake_logs_totals(ctx->intake, &out->queued_bytes, &out->bad_batches, &out->oldest);
+	return 0;
+}
+
 /* ---- shaping ---------------------------------------------------------------------- */
 
 struct shape_bufs {
@@ -524,6 +632,8 @@ vs_control_handle(vs_control_ctx_t *ctx, const void *buf, size_t len, void **rep
 	Vsctl__History hist;
 	Vsctl__Connections conns;
 	Vsctl__GuestConns gconns;
+	Vsctl__GuestLogs glogs;
+	struct glogs gl = { 0 };
 	struct inv_bufs ib = { 0 };
 	struct read_ctx rc = { 0 };
 	struct shape_bufs sb = { 0 };
@@ -578,6 +688,13 @@ vs_control_handle(vs_control_ctx_t *ctx, const void *buf, size_t len, void **rep
 			rep.guest_conns = &gconns;
 		}
 		break;
+	case VSCTL__REQUEST__BODY_GUEST_LOGS:
+		status = s_guest_logs(ctx, req->guest_logs, &glogs, &gl, err, sizeof(err));
+		if (status == 0) {
+			rep.body_case = VSCTL__REPLY__BODY_GUEST_LOGS;
+			rep.guest_logs = &glogs;
+		}
+		break;
 	case VSCTL__REQUEST__BODY_SHAPE:
 	case VSCTL__REQUEST__BODY_UNSHAPE:
 	case VSCTL__REQUEST__BODY_SHAPE_LIST:
@@ -615,6 +732,10 @@ reply:
 	free(cb);
 	free(cp);
 	free(addrs);
+	free(gl.b);
+	free(gl.bp);
+	free(gl.s);
+	free(gl.sp);
 	return *reply_r ? 0 : -ENOMEM;
 }
 

@@ -35,6 +35,7 @@ vs_dconf_defaults(vs_dconf_t *c)
 	snprintf(c->agent_keys, sizeof(c->agent_keys), "%s", VS_AGENTKEYS_DEFAULT_DIR);
 	c->intake_max_msgs = 100;
 	c->intake_max_conns = 256;
+	c->intake_log_queue = 4 << 20;
 	c->intake_max_bytes = 1 << 20;
 	c->intake_stats_ns = VS_NS_PER_SEC;
 }
@@ -224,6 +225,17 @@ vs_dconf_set(vs_dconf_t *c, const char *key, const char *v, char *err, size_t er
 		}
 		return 0;
 	}
+	if (!strcmp(key, "intake-log-queue")) {
+		if (vs_conf_size(v, &c->intake_log_queue) < 0 || c->intake_log_queue < 65536 ||
+		    c->intake_log_queue > (1ULL << 30)) {
+			snprintf(err, errlen, "intake-log-queue: expected a size between 64K and 1G, "
+			    "not \"%.64s\"", v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "mscope-specs"))
+		return s_string(c->mscope_specs, sizeof(c->mscope_specs), v, key, err, errlen);
 	if (!strcmp(key, "intake-max-msgs")) {
 		if (vs_conf_uint(v, 1, 1000000, &c->intake_max_msgs) < 0) {
 			snprintf(err, errlen, "intake-max-msgs: expected 1..1000000, not \"%.64s\"",

@@ -524,6 +524,7 @@ vs_intake_child_main(int fd)
 	uid_t uid = 0;
 	ssize_t n;
 	struct pollfd pfd = { fd, POLLIN, 0 };
+	vs_intake_logcheck_t *logcheck = NULL;
 
 	memset(&c, 0, sizeof(c));
 	c.fd = fd;
@@ -541,6 +542,12 @@ vs_intake_child_main(int fd)
 	if (c.cfg.max_conns == 0 || c.cfg.max_conns > VS_AGENT_MAX_CONNS)
 		c.cfg.max_conns = VS_INTAKE_DEFAULT_MAX_CONNS;
 	vs_log_open("vscoped-intake", c.cfg.use_syslog, c.cfg.log_level);
+	/* LogLines: the spec names the parent sent, logformats derived here (intake_logs.c) */
+	if ((logcheck = vs_intake_logcheck_new(&c.cfg)) == NULL) {
+		s_child_fatal(fd, "%s: %s", "log check", "out of memory");
+		return 1;
+	}
+	vs_intake_set_logcheck(vs_intake_logcheck, logcheck);
 
 	zctx = zmq_ctx_new();
 	/* CURVE decryption runs in the I/O threads: spread the guests' connections over them */
@@ -609,6 +616,8 @@ out:
 	free(c.doms);
 	free(c.by_name);
 	free(c.pending);
+	vs_intake_set_logcheck(NULL, NULL);
+	vs_intake_logcheck_destroy(&logcheck);
 	return rc;
 }
 
@@ -640,6 +649,7 @@ struct vs_intake {
 	struct gtable building;         /* the one whose records are arriving */
 	uint32_t b_dom, b_want;
 	int b_active;
+	vs_intake_logs_t *logs;         /* guests' log lines (intake_logs.c) */
 };
 
 #define BACKOFF_MIN (VS_NS_PER_SEC / 2)
@@ -750,6 +760,8 @@ s_start(vs_intake_t *self)
 	m.max_conns = self->cfg.max_conns;
 	m.log_level = self->cfg.log_level;
 	m.use_syslog = self->cfg.use_syslog;
+	m.n_specs = (uint32_t)self->cfg.n_specs;
+	memcpy(m.specs, self->cfg.specs, sizeof(m.specs));
 	if (send(self->fd, &m, sizeof(m), MSG_DONTWAIT) < 0)
 		vs_warn("intake: sending the configuration: %s", strerror(errno));
 	explicit_bzero(&m, sizeof(m));
@@ -777,7 +789,8 @@ vs_intake_new(const vs_intake_config_t *cfg, char *err, size_t errlen)
 	self->names = calloc(VS_AGENTKEYS_MAX, sizeof(*self->names));
 	self->tables = calloc(VS_AGENTKEYS_MAX, sizeof(*self->tables));
 	self->building.e = calloc(self->cfg.max_conns, sizeof(vs_intake_conn_t));
-	if (self->tables == NULL || self->building.e == NULL) {
+	self->logs = vs_intake_logs_new(self->cfg.log_queue);
+	if (self->tables == NULL || self->building.e == NULL || self->logs == NULL) {
 		free(self->names);
 		self->names = NULL;
 	}
@@ -829,6 +842,7 @@ vs_intake_destroy(vs_intake_t **self_p)
 			free(self->tables[i].e);
 	free(self->tables);
 	free(self->building.e);
+	vs_intake_logs_destroy(&self->logs);
 	free(self);
 	*self_p = NULL;
 }
@@ -1019,9 +1033,36 @@ vs_intake_process(vs_intake_t *self, vs_intake_rec_fn fn, void *arg)
 				s_table_rec(self, r);
 				continue;
 			}
+			if (r->type >= VS_REC_LOG_BEGIN && r->type <= VS_REC_LOG_END) {
+				if (vs_intake_logs_rec(self->logs, r) < 0)
+					self->bad_records++;
+				continue;
+			}
 			fn(arg, r->dom == VS_REC_HOST ? NULL : self->names[r->dom], r);
 		}
 	}
+}
+
+int
+vs_intake_logs_each(const vs_intake_t *self, const char *domain, uint64_t cursor,
+    size_t max_bytes, vs_intake_logbatch_fn fn, void *arg, uint64_t *next_r)
+{
+	return vs_intake_logs_each_q(self->logs, self->names, self->n_names, domain, cursor,
+	    max_bytes, fn, arg, next_r);
+}
+
+int
+vs_intake_logs_stats(const vs_intake_t *self, const char *domain, vs_intake_logstat_fn fn,
+    void *arg)
+{
+	return vs_intake_logs_stats_q(self->logs, self->names, self->n_names, domain, fn, arg);
+}
+
+void
+vs_intake_logs_totals(const vs_intake_t *self, uint64_t *queued_r, uint64_t *bad_r,
+    uint64_t *oldest_r)
+{
+	vs_intake_logs_totals_q(self->logs, queued_r, bad_r, oldest_r);
 }
 
 void

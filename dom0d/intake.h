@@ -52,9 +52,17 @@ typedef enum {
 	VS_REC_CONNS_BEGIN = 5,
 	VS_REC_CONN = 6,
 	VS_REC_CONNS_END = 7,
+	/* A guest's log lines (LogLines): BEGIN (log: the message's numbers), the strings spec,
+	 * path, logformat and then every line, each as TEXT records (name: up to 96 bytes, kind:
+	 * how many, pad: 1 on a string's last one), END (value = the lines). Consecutive. */
+	VS_REC_LOG_BEGIN = 8,
+	VS_REC_LOG_TEXT = 9,
+	VS_REC_LOG_END = 10,
 } vs_intake_rec_type_t;
 
 #define VS_INTAKE_DEFAULT_MAX_CONNS 256 /* entries kept per domain */
+#define VS_INTAKE_MAX_SPECS 128         /* spec names the child knows */
+#define VS_INTAKE_DEFAULT_LOG_QUEUE (4 << 20)   /* bytes of log lines queued per domain */
 
 typedef struct vs_intake_conn {
 	uint8_t family;                 /* 4 or 6 */
@@ -65,12 +73,22 @@ typedef struct vs_intake_conn {
 	uint64_t bytes_acked, bytes_received;
 } vs_intake_conn_t;
 
+typedef struct vs_intake_logmeta {
+	uint32_t log;                   /* < VS_AGENT_MAX_LOGS */
+	uint32_t nlines;                /* 1..VS_AGENT_MAX_LOG_LINES */
+	uint32_t text_bytes;            /* of all strings together */
+	uint32_t pad;
+	uint64_t session, inode, generation, first_line;
+	uint64_t truncations, rotations, cut, dropped;  /* the agent's totals for the log */
+} vs_intake_logmeta_t;
+
 typedef struct vs_intake_rec {
 	uint32_t type;                  /* vs_intake_rec_type_t */
 	uint32_t dom;                   /* index in the parent's key table, or VS_REC_HOST */
 	union {
 		char name[VS_INTAKE_NAME_LEN];  /* NUL-terminated, [A-Za-z0-9_.:-] (ERROR: text) */
 		vs_intake_conn_t conn;  /* VS_REC_CONN */
+		vs_intake_logmeta_t log;        /* VS_REC_LOG_BEGIN */
 	};
 	double value;
 	uint32_t kind;                  /* 0 gauge, 1 counter */
@@ -94,6 +112,19 @@ typedef int (*vs_intake_emit_fn)(void *arg, const vs_intake_rec_t *rec);
  * reason it was dropped, with a message in err; emit is never called for a dropped one. */
 vs_intake_drop_t vs_intake_decode(const void *buf, size_t len, uint32_t dom,
     vs_intake_emit_fn emit, void *arg, vs_intake_msginfo_t *info_r, char *err, size_t errlen);
+
+/* What the intake child checks beyond the message's own form, for LogLines: that the spec
+ * is one Dom0 knows (or the logformat one it can derive) and that the lines come in order
+ * (intake_logs.c). Set once in the child; VS_DROP_NONE or the reason, with err. */
+typedef struct vs_intake_loginfo {
+	uint32_t log;
+	const char *spec, *logformat, *path;
+	uint64_t session, inode, generation, first_line;
+	size_t nlines;
+} vs_intake_loginfo_t;
+typedef vs_intake_drop_t (*vs_intake_logcheck_fn)(void *arg, uint32_t dom,
+    const vs_intake_loginfo_t *li, char *err, size_t errlen);
+void vs_intake_set_logcheck(vs_intake_logcheck_fn fn, void *arg);
 
 /* The parent's second look at a record from the child: 0, or -EINVAL with why. */
 int vs_intake_rec_check(const vs_intake_rec_t *rec, char *err, size_t errlen);
@@ -127,6 +158,8 @@ typedef struct vs_intake_cfgmsg {
 	uint32_t max_conns;             /* connection entries forwarded per table */
 	int32_t log_level;
 	int32_t use_syslog;
+	uint32_t n_specs;               /* the spec names LogLines may name */
+	char specs[VS_INTAKE_MAX_SPECS][VS_AGENT_MAX_SPEC_LEN + 1];
 } vs_intake_cfgmsg_t;
 #define VS_INTAKE_MAGIC 0x76736931u
 
@@ -144,6 +177,9 @@ typedef struct vs_intake_config {
 	uint32_t max_msgs, max_bytes, stats_ms;
 	uint32_t max_conns;             /* entries kept per domain; 0 = the default */
 	int log_level, use_syslog;
+	uint64_t log_queue;             /* bytes of log lines kept per domain; 0 = the default */
+	size_t n_specs;                 /* spec names guests' logs may name (mscope specs) */
+	char specs[VS_INTAKE_MAX_SPECS][VS_AGENT_MAX_SPEC_LEN + 1];
 } vs_intake_config_t;
 
 /* A domain's latest connection table, as vs_intake_conns returns it (borrowed: valid until
@@ -180,6 +216,70 @@ uint64_t vs_intake_restarts(const vs_intake_t *self);
 uint64_t vs_intake_bad_records(const vs_intake_t *self);
 /* The latest connection table of domain: 0, or -ENOENT when none came from it. */
 int vs_intake_conns(const vs_intake_t *self, const char *domain, vs_intake_conns_t *out);
+/* ---- guests' log lines, queued per domain until fetched (intake_logs.c) ------------- */
+
+/* One message's lines as the parent queued them; borrowed by the callback. */
+typedef struct vs_intake_logbatch {
+	uint64_t seq;                   /* vscoped-wide, increasing: the fetch cursor */
+	int64_t time_ns;                /* when vscoped queued it */
+	vs_intake_logmeta_t meta;
+	const char *spec, *path, *logformat;
+	const char *text;               /* meta.nlines lines, each ending in '\n' */
+	size_t text_len;
+} vs_intake_logbatch_t;
+
+/* Per domain and log: what came, what was lost and why. */
+typedef struct vs_intake_logstat {
+	uint32_t log;
+	char path[VS_AGENT_MAX_LOG_PATH + 1];
+	uint64_t batches, lines;        /* queued */
+	uint64_t gap_lines;             /* line numbers skipped (cut lines, lost messages) */
+	uint64_t queue_dropped;         /* lines pushed out of the full queue before a fetch */
+	vs_intake_logmeta_t last;       /* the agent's latest totals */
+} vs_intake_logstat_t;
+
+typedef struct vs_intake_logs vs_intake_logs_t;
+typedef int (*vs_intake_logbatch_fn)(void *arg, const char *domain,
+    const vs_intake_logbatch_t *b);
+typedef int (*vs_intake_logstat_fn)(void *arg, const char *domain,
+    const vs_intake_logstat_t *st);
+
+/* The batches with seq >= cursor of domain (NULL: every domain), oldest first, until
+ * max_bytes of text (at least one batch); *next_r: the cursor for the next call (cursor
+ * UINT64_MAX: no batch, *next_r where the next to come will start). 0 or fn's non-zero. */
+int vs_intake_logs_each(const vs_intake_t *self, const char *domain, uint64_t cursor,
+    size_t max_bytes, vs_intake_logbatch_fn fn, void *arg, uint64_t *next_r);
+int vs_intake_logs_stats(const vs_intake_t *self, const char *domain, vs_intake_logstat_fn fn,
+    void *arg);
+/* Bytes queued, batches refused by the parent's checks. */
+void vs_intake_logs_totals(const vs_intake_t *self, uint64_t *queued_r, uint64_t *bad_r,
+    uint64_t *oldest_seq_r);
+
+/* Fills cfg's spec names from the mscope spec directory dir ("" or NULL: the default,
+ * $VSCOPE_MSCOPE_SPECS, else the installed one, else the source tree's). 0 or -errno. */
+int vs_intake_spec_names(const char *dir, vs_intake_config_t *cfg, char *err, size_t errlen);
+
+/* (intake.c's parts: the queue itself) */
+vs_intake_logs_t *vs_intake_logs_new(uint64_t max_bytes_per_dom);
+void vs_intake_logs_destroy(vs_intake_logs_t **self_p);
+/* One LOG record from the child (checked by vs_intake_rec_check); -EINVAL when it does not
+ * fit the message being assembled (which is dropped). */
+int vs_intake_logs_rec(vs_intake_logs_t *self, const vs_intake_rec_t *r);
+int vs_intake_logs_each_q(const vs_intake_logs_t *q, char (*names)[VS_KEYDOM_MAX + 1],
+    size_t n_names, const char *domain, uint64_t cursor, size_t max_bytes,
+    vs_intake_logbatch_fn fn, void *arg, uint64_t *next_r);
+int vs_intake_logs_stats_q(const vs_intake_logs_t *q, char (*names)[VS_KEYDOM_MAX + 1],
+    size_t n_names, const char *domain, vs_intake_logstat_fn fn, void *arg);
+void vs_intake_logs_totals_q(const vs_intake_logs_t *q, uint64_t *queued_r, uint64_t *bad_r,
+    uint64_t *oldest_seq_r);
+/* The child's check (vs_intake_logcheck_fn) over cfg's spec names; arg: a
+ * vs_intake_logorder_t per domain index, VS_AGENTKEYS_MAX of them. */
+typedef struct vs_intake_logcheck vs_intake_logcheck_t;
+vs_intake_logcheck_t *vs_intake_logcheck_new(const vs_intake_cfgmsg_t *cfg);
+void vs_intake_logcheck_destroy(vs_intake_logcheck_t **self_p);
+vs_intake_drop_t vs_intake_logcheck(void *arg, uint32_t dom, const vs_intake_loginfo_t *li,
+    char *err, size_t errlen);
+
 /* Formats a connection's address and port: "10.0.0.1:80", "[::1]:80". */
 void vs_intake_conn_addr(const vs_intake_conn_t *c, int remote, char *buf, size_t len);
 

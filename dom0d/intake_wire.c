@@ -89,6 +89,65 @@ s_bad(char *err, size_t errlen, const char *fmt, const char *what, size_t i)
 	return VS_DROP_MALFORMED;
 }
 
+static vs_intake_logcheck_fn s_logcheck;
+static void *s_logcheck_arg;
+
+void
+vs_intake_set_logcheck(vs_intake_logcheck_fn fn, void *arg)
+{
+	s_logcheck = fn;
+	s_logcheck_arg = arg;
+}
+
+/* A log line: printable ASCII and tab, at most VS_AGENT_MAX_LINE bytes; its length. */
+static int
+s_line_ok(const char *s, size_t *len_r)
+{
+	size_t n = s ? strnlen(s, VS_AGENT_MAX_LINE + 1) : 0;
+
+	if (n > VS_AGENT_MAX_LINE)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '\t' && ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e))
+			return 0;
+	*len_r = n;
+	return 1;
+}
+
+static vs_intake_drop_t
+s_validate_log(const Vsagent__LogLines *l, char *err, size_t errlen)
+{
+	size_t total = 0, n;
+
+	if (l->log >= VS_AGENT_MAX_LOGS)
+		return s_bad(err, errlen, "loglines: %s %zu out of range", "log", (size_t)l->log);
+	if (l->path == NULL || l->path[0] != '/' || !s_printable(l->path, VS_AGENT_MAX_LOG_PATH))
+		return s_bad(err, errlen, "loglines: %s not an absolute printable path of at most"
+		    " %zu bytes", "path", (size_t)VS_AGENT_MAX_LOG_PATH);
+	if (l->spec && l->spec[0] && !s_name_ok(l->spec, VS_AGENT_MAX_SPEC_LEN, 0))
+		return s_bad(err, errlen, "loglines: %s is not 1..%zu of [A-Za-z0-9_.-]",
+		    "spec", (size_t)VS_AGENT_MAX_SPEC_LEN);
+	if (!s_printable(l->logformat, VS_AGENT_MAX_LOGFORMAT))
+		return s_bad(err, errlen, "loglines: %s not printable or over %zu bytes",
+		    "logformat", (size_t)VS_AGENT_MAX_LOGFORMAT);
+	if ((l->spec == NULL || !l->spec[0]) && (l->logformat == NULL || !l->logformat[0]))
+		return s_bad(err, errlen, "loglines: %s%.0zu", "neither spec nor logformat", (size_t)0);
+	if (l->n_lines == 0 || l->n_lines > VS_AGENT_MAX_LOG_LINES)
+		return s_bad(err, errlen, "loglines: too many or no %s: %zu (1 to 1024)", "lines",
+		    l->n_lines);
+	if (l->first_line == 0 || l->first_line > (1ULL << 53) - VS_AGENT_MAX_LOG_LINES)
+		return s_bad(err, errlen, "loglines: %s out of range%.0zu", "first_line", (size_t)0);
+	for (size_t i = 0; i < l->n_lines; i++) {
+		if (!s_line_ok(l->lines[i], &n))
+			return s_bad(err, errlen, "loglines: %s #%zu: a byte that is not printable "
+			    "ASCII or tab, or over 8192 bytes", "line", i);
+		total += n;
+	}
+	if (total > VS_AGENT_MAX_LOG_TEXT)
+		return s_bad(err, errlen, "loglines: %s: %zu bytes", "too much text", total);
+	return VS_DROP_NONE;
+}
+
 static vs_intake_drop_t
 s_validate(const Vsagent__AgentMsg *m, char *err, size_t errlen)
 {
@@ -148,6 +207,8 @@ s_validate(const Vsagent__AgentMsg *m, char *err, size_t errlen)
 		}
 		return VS_DROP_NONE;
 	}
+	case VSAGENT__AGENT_MSG__BODY_LOGLINES:
+		return s_validate_log(m->loglines, err, errlen);
 	case VSAGENT__AGENT_MSG__BODY_CONNS: {
 		const Vsagent__Conns *c = m->conns;
 
@@ -263,6 +324,63 @@ s_emit_conns(struct emitter *e, const Vsagent__Conns *c, int64_t ts)
 	s_emit_raw(e, &r);
 }
 
+/* One string as TEXT records of up to sizeof(name) bytes; an empty one is one record. */
+static void
+s_emit_text(struct emitter *e, const char *s, int64_t ts)
+{
+	vs_intake_rec_t r;
+	size_t n = s ? strlen(s) : 0, off = 0;
+
+	do {
+		size_t k = n - off > sizeof(r.name) ? sizeof(r.name) : n - off;
+
+		memset(&r, 0, sizeof(r));
+		r.type = VS_REC_LOG_TEXT;
+		r.ts_ns = ts;
+		memcpy(r.name, s + off, k);
+		r.kind = (uint32_t)k;
+		off += k;
+		r.pad = off == n;
+		s_emit_raw(e, &r);
+	} while (off < n);
+}
+
+static void
+s_emit_log(struct emitter *e, const Vsagent__LogLines *l, int64_t ts)
+{
+	vs_intake_rec_t r;
+	size_t text = strlen(l->spec ? l->spec : "") + strlen(l->path) +
+	    strlen(l->logformat ? l->logformat : "");
+
+	for (size_t i = 0; i < l->n_lines; i++)
+		text += strlen(l->lines[i]);
+	memset(&r, 0, sizeof(r));
+	r.type = VS_REC_LOG_BEGIN;
+	r.ts_ns = ts;
+	r.log.log = l->log;
+	r.log.nlines = (uint32_t)l->n_lines;
+	r.log.text_bytes = (uint32_t)text;
+	r.log.session = l->session;
+	r.log.inode = l->inode;
+	r.log.generation = l->generation;
+	r.log.first_line = l->first_line;
+	r.log.truncations = l->truncations;
+	r.log.rotations = l->rotations;
+	r.log.cut = l->cut_lines;
+	r.log.dropped = l->dropped_lines;
+	s_emit_raw(e, &r);
+	s_emit_text(e, l->spec, ts);
+	s_emit_text(e, l->path, ts);
+	s_emit_text(e, l->logformat, ts);
+	for (size_t i = 0; i < l->n_lines; i++)
+		s_emit_text(e, l->lines[i], ts);
+	memset(&r, 0, sizeof(r));
+	r.type = VS_REC_LOG_END;
+	r.value = (double)l->n_lines;
+	r.ts_ns = ts;
+	s_emit_raw(e, &r);
+}
+
 /*
  * protobuf-c allocates every submessage, repeated array and string of a decoded message:
  * a bump arena for them, reset per message, saves the child a malloc/free pair each (most
@@ -339,6 +457,17 @@ vs_intake_decode(const void *buf, size_t len, uint32_t dom, vs_intake_emit_fn em
 		return VS_DROP_MALFORMED;
 	}
 	rc = s_validate(m, err, errlen);
+	if (rc == VS_DROP_NONE && m->body_case == VSAGENT__AGENT_MSG__BODY_LOGLINES &&
+	    s_logcheck != NULL) {
+		const Vsagent__LogLines *l = m->loglines;
+		vs_intake_loginfo_t li = {
+			.log = l->log, .spec = l->spec ? l->spec : "",
+			.logformat = l->logformat ? l->logformat : "", .path = l->path,
+			.session = l->session, .inode = l->inode, .generation = l->generation,
+			.first_line = l->first_line, .nlines = l->n_lines,
+		};
+		rc = s_logcheck(s_logcheck_arg, dom, &li, err, errlen);
+	}
 	if (rc != VS_DROP_NONE)
 		goto out;
 	if (info_r) {
@@ -367,6 +496,8 @@ vs_intake_decode(const void *buf, size_t len, uint32_t dom, vs_intake_emit_fn em
 		s_emit(&e, "conns.established", (double)est, 0, m->sent_ns);
 		s_emit(&e, "conns.truncated", c->truncated ? 1 : 0, 0, m->sent_ns);
 		s_emit_conns(&e, c, m->sent_ns);
+	} else if (m->body_case == VSAGENT__AGENT_MSG__BODY_LOGLINES) {
+		s_emit_log(&e, m->loglines, m->sent_ns);
 	}
 	if (info_r)
 		info_r->n_records = e.n;
@@ -382,6 +513,37 @@ out:
 int
 vs_intake_rec_check(const vs_intake_rec_t *r, char *err, size_t errlen)
 {
+	if (r->type >= VS_REC_LOG_BEGIN && r->type <= VS_REC_LOG_END) {
+		if (r->dom == VS_REC_HOST) {
+			snprintf(err, errlen, "log record without a domain");
+			return -EINVAL;
+		}
+		if (r->type == VS_REC_LOG_TEXT) {
+			if (r->kind > sizeof(r->name) || r->pad > 1) {
+				snprintf(err, errlen, "log text record: bad length");
+				return -EINVAL;
+			}
+			for (size_t i = 0; i < r->kind; i++)
+				if (r->name[i] != '\t' && ((unsigned char)r->name[i] < 0x20 ||
+				    (unsigned char)r->name[i] > 0x7e)) {
+					snprintf(err, errlen, "log text record: not printable");
+					return -EINVAL;
+				}
+			return 0;
+		}
+		if (r->type == VS_REC_LOG_BEGIN && (r->log.log >= VS_AGENT_MAX_LOGS ||
+		    r->log.nlines == 0 || r->log.nlines > VS_AGENT_MAX_LOG_LINES ||
+		    r->log.first_line == 0 || r->log.text_bytes > VS_AGENT_MAX_MSG)) {
+			snprintf(err, errlen, "log record: bad numbers");
+			return -EINVAL;
+		}
+		if (r->type == VS_REC_LOG_END && (!isfinite(r->value) || r->value < 1 ||
+		    r->value > VS_AGENT_MAX_LOG_LINES)) {
+			snprintf(err, errlen, "log end record: bad count");
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (r->type >= VS_REC_CONNS_BEGIN && r->type <= VS_REC_CONNS_END) {
 		if (r->dom == VS_REC_HOST) {
 			snprintf(err, errlen, "connection record without a domain");

@@ -555,6 +555,9 @@ s_intake_start(daemon_t *d)
 	ic.max_conns = (uint32_t)d->conf.intake_max_conns;
 	ic.log_level = d->debug ? VS_LOG_DEBUG : d->conf.log_level;
 	ic.use_syslog = d->conf.use_syslog;
+	ic.log_queue = d->conf.intake_log_queue;
+	if (vs_intake_spec_names(d->conf.mscope_specs, &ic, err, sizeof(err)) < 0)
+		vs_warn("intake: %s; guests' logs can only name a logformat", err);
 	memcpy(d->intake_pub, ic.public_key, sizeof(d->intake_pub));
 	d->intake = vs_intake_new(&ic, err, sizeof(err));
 	explicit_bzero(ic.secret_key, sizeof(ic.secret_key));

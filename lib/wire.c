@@ -105,6 +105,16 @@ vs_wire_request_validate(const Vsctl__Request *req, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		return 0;
+	case VSCTL__REQUEST__BODY_GUEST_LOGS:
+		if (req->guest_logs->domain[0] && !s_name_ok(req->guest_logs->domain)) {
+			snprintf(err, errlen, "guest_logs: a bad domain name");
+			return -EINVAL;
+		}
+		if (req->guest_logs->max_bytes > 16u << 20) {
+			snprintf(err, errlen, "guest_logs: max_bytes over 16 MiB");
+			return -EINVAL;
+		}
+		return 0;
 	default:
 		snprintf(err, errlen, "unknown or missing request type");
 		return -EOPNOTSUPP;

@@ -29,6 +29,7 @@
 
 #include "hv.h"
 #include "vifstat.h"
+#include "record_logs.h"
 #include "wh.h"
 
 #define S_MIN_INTERVAL_NS 1000000LL
@@ -37,10 +38,11 @@
 #define S_MAX_KEYS 512                  /* CPUs, disks, interfaces each */
 #define S_MAX_DOMS 256
 #define S_COMMIT_NS 1000000000LL
+#define S_LOGS_TIMEOUT_MS 1000          /* a vscoped that does not answer delays the ticks */
 
 enum {
 	S_OPT_WAREHOUSE = 0x2000, S_OPT_RUN, S_OPT_INTERVAL, S_OPT_DURATION, S_OPT_HOST,
-	S_OPT_HV, S_OPT_NO_DOMAINS, S_OPT_APPEND, S_OPT_PROCDIR,
+	S_OPT_HV, S_OPT_NO_DOMAINS, S_OPT_APPEND, S_OPT_PROCDIR, S_OPT_NO_LOGS,
 };
 
 static volatile sig_atomic_t s_stop;
@@ -163,6 +165,9 @@ typedef struct s_rec {
 	size_t nsd;
 	uint64_t ticks, missed, rows, errors;
 	char err[512];
+	int no_logs;                    /* --no-logs */
+	vs_reclogs_t *logs;             /* guests' log lines through vscoped (record_logs.c) */
+	unsigned log_errors;
 } s_rec_t;
 
 static const s_tab_t s_tab_cpu = { "vscope_cpu",
@@ -743,7 +748,32 @@ s_rec_dispose(s_rec_t *r)
 	free(r->doms);
 	vs_vifstat_destroy(&r->vs);
 	vs_hv_destroy(&r->hv);
+	vs_reclogs_destroy(&r->logs);
 	vs_wh_destroy(&r->wh);
+}
+
+/* Guests' log lines (record_logs.c): when vscoped answers, fetched and loaded between the
+ * recorder's own transactions, once a second and at the end. */
+static void
+s_logs_start(vs_globals_t *g, s_rec_t *r)
+{
+	char err[512];
+
+	if (r->no_logs)
+		return;
+	r->logs = vs_reclogs_new(g->endpoint, S_LOGS_TIMEOUT_MS, r->run, err, sizeof(err));
+	if (r->logs == NULL && !g->json)
+		fprintf(stderr, "vscope: no guest logs (vscoped: %s)\n", err);
+}
+
+static void
+s_logs_step(s_rec_t *r)
+{
+	char err[512] = "";
+
+	if (r->logs != NULL && vs_reclogs_step(r->logs, r->wh, err, sizeof(err)) < 0 &&
+	    r->log_errors++ < 5)
+		fprintf(stderr, "vscope: guest logs: %s\n", err);
 }
 
 static int
@@ -823,6 +853,7 @@ s_record(vs_globals_t *g, s_rec_t *r, int64_t duration_ns, int append)
 		goto fail;
 	in_tx = 0;
 
+	s_logs_start(g, r);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -846,6 +877,7 @@ s_record(vs_globals_t *g, s_rec_t *r, int64_t duration_ns, int append)
 			if ((rc = s_commit(r)) < 0)
 				goto fail;
 			in_tx = 0;
+			s_logs_step(r);
 			if ((rc = vs_wh_begin(r->wh)) < 0)
 				goto fail;
 			in_tx = 1;
@@ -875,6 +907,7 @@ s_record(vs_globals_t *g, s_rec_t *r, int64_t duration_ns, int append)
 	if ((rc = s_commit(r)) < 0)
 		goto fail;
 	in_tx = 0;
+	s_logs_step(r);
 	if (g->json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "run", json_object_new_string(r->run));
@@ -889,6 +922,8 @@ s_record(vs_globals_t *g, s_rec_t *r, int64_t duration_ns, int append)
 			    json_object_new_int64((int64_t)tabs[i]->rows));
 		json_object_object_add(o, "tables", t);
 		json_object_object_add(o, "domains", json_object_new_int64((int64_t)r->nsd));
+		if (r->logs)
+			json_object_object_add(o, "logs", vs_reclogs_json(r->logs));
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
 	} else {
@@ -896,6 +931,8 @@ s_record(vs_globals_t *g, s_rec_t *r, int64_t duration_ns, int append)
 		    " domains\n", r->run, r->ticks, r->missed, r->rows, r->nsd);
 		for (size_t i = 0; i < 6; i++)
 			printf("  %-16s %" PRIu64 " rows\n", tabs[i]->name, tabs[i]->rows);
+		if (r->logs)
+			vs_reclogs_print(r->logs, stdout);
 	}
 	return VS_EXIT_OK;
 fail:
@@ -922,6 +959,7 @@ vs_cmd_mscope_record(vs_globals_t *g, int argc, char **argv, const char *url)
 		{ "no-domains", no_argument, NULL, S_OPT_NO_DOMAINS },
 		{ "append", no_argument, NULL, S_OPT_APPEND },
 		{ "procdir", required_argument, NULL, S_OPT_PROCDIR },
+		{ "no-logs", no_argument, NULL, S_OPT_NO_LOGS },
 		{ NULL, 0, NULL, 0 },
 	};
 	s_rec_t *r = calloc(1, sizeof(*r));
@@ -977,6 +1015,7 @@ vs_cmd_mscope_record(vs_globals_t *g, int argc, char **argv, const char *url)
 		case S_OPT_NO_DOMAINS: r->hvspec = NULL; break;
 		case S_OPT_APPEND: append = 1; break;
 		case S_OPT_PROCDIR: r->procdir = optarg; break;
+		case S_OPT_NO_LOGS: r->no_logs = 1; break;
 		default: {
 			int c = vs_common_opt(g, "mscope", opt, optarg);
 			if (c != 0) {

@@ -123,7 +123,9 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "                          libvirt:URI, or none\n"
 	  "      --no-domains        Dom0's /proc only\n"
 	  "      --append            add to a run that has a recording\n"
-	  "      --procdir DIR       read stat, diskstats, meminfo, net/dev there (tests)\n" },
+	  "      --procdir DIR       read stat, diskstats, meminfo, net/dev there (tests)\n"
+	  "      --no-logs           not the guests' log lines from vscoped (fetched by\n"
+	  "                          default when vscoped answers)\n" },
 	{ "shape", vs_cmd_shape,
 	  "[options] DOMAIN --rate RATE | --list",
 	  "Shape a domain's traffic in Dom0 (tc: IFB + htb), with a lease; --list shows rules",
