@@ -12,7 +12,12 @@
  * (N Reports with a NaN latency), flood (Reports as fast as the socket takes them for -t
  * SECS), conns (N connection tables of -c ENTRIES established connections
  * 192.0.2.1:5000+i -> 192.0.2.2:-r PORT), badconns (N such tables whose second entry has a
- * 5-byte address). Every mode but hello starts with a Hello and waits for its ack, so what follows goes
+ * 5-byte address). Log lines (LogLines): logs (N messages of -c lines "agentsend line K", spec -L
+ * SPEC or logformat -F FORMAT, log -l INDEX, numbered on from 1), logbadspec (spec
+ * "no-such-spec"), loglong (a line of 9000 bytes), logmany (1025 lines), logbinary (a line
+ * with a 0x01 byte), logback (N messages each numbered from 1 again: from the second on,
+ * going back), logflood (messages of -c lines as fast as the socket takes them for -t SECS).
+ * Every mode but hello starts with a Hello and waits for its ack, so what follows goes
  * over an accepted connection; prints "sent N" at the end.
  */
 #include <errno.h>
@@ -71,6 +76,50 @@ s_report(uint8_t *buf, size_t cap, uint64_t seq, const char *probe, double p99, 
 	if (vsagent__agent_msg__get_packed_size(&m) > cap)
 		return 0;
 	return vsagent__agent_msg__pack(&m, buf);
+}
+
+/* A LogLines message of n lines numbered from first (kind: 0 plain, 'l' one long line,
+ * 'b' a control byte in the first line). */
+static size_t
+s_loglines(uint8_t *buf, size_t cap, uint64_t seq, const char *spec, const char *lf,
+    unsigned log, uint64_t first, long n, int kind)
+{
+	Vsagent__AgentMsg m = VSAGENT__AGENT_MSG__INIT;
+	Vsagent__LogLines l = VSAGENT__LOG_LINES__INIT;
+	static char text[2048][64], *lines[2048], longl[9001];
+	size_t len = 0;
+
+	if (n > 2048)
+		n = 2048;
+	for (long i = 0; i < n; i++) {
+		snprintf(text[i], sizeof(text[i]), "agentsend line %llu",
+		    (unsigned long long)(first + (uint64_t)i));
+		lines[i] = text[i];
+	}
+	if (kind == 'l') {
+		memset(longl, 'x', 9000);
+		longl[9000] = '\0';
+		lines[0] = longl;
+	} else if (kind == 'b' && n > 0) {
+		text[0][3] = '\x01';
+	}
+	m.version = VS_AGENT_VERSION;
+	m.seq = seq;
+	m.sent_ns = s_now();
+	m.body_case = VSAGENT__AGENT_MSG__BODY_LOGLINES;
+	m.loglines = &l;
+	l.log = log;
+	l.path = "/var/log/agentsend.log";
+	l.spec = (char *)(spec ? spec : "");
+	l.logformat = (char *)(lf ? lf : "");
+	l.session = 1;
+	l.inode = 42;
+	l.first_line = first;
+	l.n_lines = (size_t)n;
+	l.lines = lines;
+	if (vsagent__agent_msg__get_packed_size(&m) <= cap)
+		len = vsagent__agent_msg__pack(&m, buf);
+	return len;
 }
 
 static size_t
@@ -152,6 +201,8 @@ int
 main(int argc, char **argv)
 {
 	const char *ep = NULL, *skey = NULL, *kfile = NULL, *mode = "report", *probe = "p1";
+	const char *lspec = NULL, *lfmt = NULL;
+	unsigned logidx = 0;
 	char spub[VS_Z85_KEY_LEN + 1], pub[VS_Z85_KEY_LEN + 1], sec[VS_Z85_KEY_LEN + 1];
 	char err[512], domain[128] = "";
 	double p99 = 500, secs = 2, wait_s = 5;
@@ -161,7 +212,7 @@ main(int argc, char **argv)
 	void *ctx, *s;
 	static uint8_t buf[4 * VS_AGENT_MAX_MSG];
 
-	while ((opt = getopt(argc, argv, "e:S:k:m:n:t:p:v:i:w:c:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "e:S:k:m:n:t:p:v:i:w:c:r:L:F:l:")) != -1) {
 		switch (opt) {
 		case 'e': ep = optarg; break;
 		case 'S': skey = optarg; break;
@@ -175,6 +226,9 @@ main(int argc, char **argv)
 		case 'w': wait_s = atof(optarg); break;
 		case 'c': entries = atol(optarg); break;
 		case 'r': rport = (unsigned)atol(optarg); break;
+		case 'L': lspec = optarg; break;
+		case 'F': lfmt = optarg; break;
+		case 'l': logidx = (unsigned)atol(optarg); break;
 		default: return 2;
 		}
 	}
@@ -213,6 +267,8 @@ main(int argc, char **argv)
 	fflush(stdout);
 	if (!strcmp(mode, "hello"))
 		goto out;
+	if (!lspec && !lfmt)
+		lspec = "apache-milliscope";
 	if (!strcmp(mode, "flood")) {
 		int64_t until = s_now() + (int64_t)(secs * 1e9);
 		size_t len = s_report(buf, sizeof(buf), 0, probe, p99, 0);
@@ -221,6 +277,20 @@ main(int argc, char **argv)
 			for (int i = 0; i < 64; i++)
 				if (zmq_send(s, buf, len, ZMQ_DONTWAIT) >= 0)
 					sent++;
+		}
+	} else if (!strcmp(mode, "logflood")) {
+		int64_t until = s_now() + (int64_t)(secs * 1e9);
+		uint64_t first = 1;
+
+		while (s_now() < until) {
+			for (int i = 0; i < 16; i++) {
+				size_t len = s_loglines(buf, sizeof(buf), first, lspec, lfmt, logidx,
+				    first, entries, 0);
+				if (zmq_send(s, buf, len, ZMQ_DONTWAIT) >= 0) {
+					sent++;
+					first += (uint64_t)entries;
+				}
+			}
 		}
 	} else {
 		for (long i = 0; i < n; i++) {
@@ -246,6 +316,23 @@ main(int argc, char **argv)
 			} else if (!strcmp(mode, "conns") || !strcmp(mode, "badconns")) {
 				len = s_conns(buf, sizeof(buf), (uint64_t)i + 1, entries, rport,
 				    !strcmp(mode, "badconns"));
+			} else if (!strcmp(mode, "logs") || !strcmp(mode, "logback")) {
+				uint64_t first = !strcmp(mode, "logback") ? 1 :
+				    (uint64_t)i * (uint64_t)entries + 1;
+				len = s_loglines(buf, sizeof(buf), (uint64_t)i + 1, lspec, lfmt, logidx,
+				    first, entries, 0);
+			} else if (!strcmp(mode, "logbadspec")) {
+				len = s_loglines(buf, sizeof(buf), (uint64_t)i + 1, "no-such-spec",
+				    NULL, logidx, (uint64_t)i + 1, 1, 0);
+			} else if (!strcmp(mode, "loglong")) {
+				len = s_loglines(buf, sizeof(buf), (uint64_t)i + 1, lspec, lfmt, logidx,
+				    (uint64_t)i + 1, 1, 'l');
+			} else if (!strcmp(mode, "logmany")) {
+				len = s_loglines(buf, sizeof(buf), (uint64_t)i + 1, lspec, lfmt, logidx,
+				    (uint64_t)i * 1025 + 1, 1025, 0);
+			} else if (!strcmp(mode, "logbinary")) {
+				len = s_loglines(buf, sizeof(buf), (uint64_t)i + 1, lspec, lfmt, logidx,
+				    (uint64_t)i + 1, 2, 'b');
 			} else if (!strcmp(mode, "malformed")) {
 				/* a field header whose length runs past the end of the frame */
 				memcpy(buf, "\x08\x01\x5a\xff\xff\x03garbage", 13);

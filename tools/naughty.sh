@@ -17,6 +17,7 @@ NV_AGENT_STATSD=${NV_AGENT_STATSD:-0}       # the agents' StatsD port (0: off)
 NV_AGENT_HSPERF=${NV_AGENT_HSPERF:-none}    # where they look for JVMs (none: off)
 NV_NOBODY=65534
 NV_VSCOPED_CONF=${NV_VSCOPED_CONF:-}      # more lines for vscoped.conf (e.g. master-endpoint)
+NV_AGENT_CONF=${NV_AGENT_CONF:-}          # more lines for every agent.conf (e.g. log = ...)
 nv_vpid=
 nv_apids=
 
@@ -79,6 +80,7 @@ xenstore = no
 statsd-port = $NV_AGENT_STATSD
 hsperf-dir = $NV_AGENT_HSPERF
 probe = $NV_PROBE tcp interval=10ms timeout=2s send=64 expect=64 $NV_REMOTE:$NV_ECHO_PORT
+$NV_AGENT_CONF
 EOF
 		chmod 644 "$RUN/vm$d.conf"
 		"$NV_TESTBED" --prefix "$P" exec "vm$d" setpriv --reuid=$NV_NOBODY --regid=$NV_NOBODY --clear-groups \

@@ -58,6 +58,12 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "Show a guest's TCP connections as its agent last reported them (local, remote,\n"
 	  "state, RTT, bytes); without DOMAIN, Dom0's own",
 	  NULL },
+	{ "guest-logs", vs_cmd_guest_logs,
+	  "[options] [DOMAIN]",
+	  "Show the log lines guests' agents tail, as vscoped's intake queues them (--stats:\n"
+	  "lines, gaps, rotations, truncations, cut and dropped lines per domain and log)",
+	  "      --stats             the counters only\n"
+	  "      --cursor N          the batches from N on (default: the oldest kept)\n" },
 	{ "keygen", vs_cmd_keygen,
 	  "[-o FILE]",
 	  "Make a CURVE key pair (Z85): to FILE (mode 0600, printing the public key), or stdout",
