@@ -372,9 +372,178 @@ test_conns(void)
 	}
 }
 
+/* ---- LogLines: the child's checks and the parent's reassembly and queue -------------- */
+
+static size_t
+s_pack_log(const char *spec, const char *lf, uint64_t gen, uint64_t first, size_t n,
+    const char *line)
+{
+	Vsagent__AgentMsg m = VSAGENT__AGENT_MSG__INIT;
+	Vsagent__LogLines l = VSAGENT__LOG_LINES__INIT;
+	static char text[8][32], *lines[8];
+
+	for (size_t i = 0; i < n && i < 8; i++) {
+		snprintf(text[i], sizeof(text[i]), "line %llu", (unsigned long long)(first + i));
+		lines[i] = line ? (char *)line : text[i];
+	}
+	m.version = 1;
+	m.body_case = VSAGENT__AGENT_MSG__BODY_LOGLINES;
+	m.loglines = &l;
+	l.path = "/var/log/x.log";
+	l.spec = (char *)spec;
+	l.logformat = (char *)lf;
+	l.session = 7;
+	l.inode = 9;
+	l.generation = gen;
+	l.first_line = first;
+	l.n_lines = n;
+	l.lines = lines;
+	l.rotations = gen;
+	return vsagent__agent_msg__pack(&m, s_buf);
+}
+
+static vs_intake_drop_t
+s_log_decode(size_t len, char *err, size_t errlen)
+{
+	vs_intake_msginfo_t info;
+
+	s_n = 0;
+	return vs_intake_decode(s_buf, len, 0, s_collect, NULL, &info, err, errlen);
+}
+
+struct got { char text[4096]; size_t n; uint64_t last_seq; };
+
+static int
+s_got(void *arg, const char *domain, const vs_intake_logbatch_t *b)
+{
+	struct got *g = arg;
+
+	if (strcmp(domain, "vm1") == 0 && strlen(g->text) + b->text_len < sizeof(g->text))
+		strcat(g->text, b->text);
+	g->n++;
+	g->last_seq = b->seq;
+	return 0;
+}
+
+static int
+s_stat_fn(void *arg, const char *domain, const vs_intake_logstat_t *st)
+{
+	(void)domain;
+	*(vs_intake_logstat_t *)arg = *st;
+	return 0;
+}
+
+static void
+test_loglines(void)
+{
+	static vs_intake_cfgmsg_t cfg;
+	char names[1][VS_KEYDOM_MAX + 1] = { "vm1" }, err[256];
+	vs_intake_logcheck_t *lc;
+	vs_intake_logs_t *q = vs_intake_logs_new(0), *small = vs_intake_logs_new(600);
+	vs_intake_logstat_t st;
+	struct got g = { "", 0, 0 };
+	uint64_t next, start;
+	size_t len;
+
+	cfg.n_specs = 1;
+	strcpy(cfg.specs[0], "apache-milliscope");
+	lc = vs_intake_logcheck_new(&cfg);
+	vs_intake_set_logcheck(vs_intake_logcheck, lc);
+	tap_ok(q && small && lc, "log queue and check made");
+	vs_intake_logs_each_q(q, names, 1, NULL, UINT64_MAX, 1 << 20, s_got, &g, &start);
+
+	len = s_pack_log("apache-milliscope", "", 0, 1, 3, NULL);
+	tap_ok(s_log_decode(len, err, sizeof(err)) == VS_DROP_NONE, "LogLines of a known spec");
+	TAP_IS_INT(s_recs[0].type, VS_REC_LOG_BEGIN, "BEGIN first");
+	TAP_IS_INT(s_recs[s_n - 1].type, VS_REC_LOG_END, "END last");
+	TAP_IS_INT(s_n, 1 + 6 + 1, "one TEXT per short string (spec, path, logformat, 3 lines)");
+	for (size_t i = 0; i < s_n; i++) {
+		tap_ok(vs_intake_rec_check(&s_recs[i], err, sizeof(err)) == 0 &&
+		    vs_intake_logs_rec(q, &s_recs[i]) == 0, "record %zu taken", i);
+	}
+	vs_intake_logs_each_q(q, names, 1, NULL, start, 1 << 20, s_got, &g, &next);
+	tap_ok(strcmp(g.text, "line 1\nline 2\nline 3\n") == 0, "the parent queued the three lines");
+	TAP_IS_INT(next, g.last_seq + 1, "the cursor moves past them");
+	g.n = 0;
+	vs_intake_logs_each_q(q, names, 1, NULL, next, 1 << 20, s_got, &g, &next);
+	TAP_IS_INT(g.n, 0, "nothing again from the new cursor");
+	g.n = 0;
+	vs_intake_logs_each_q(q, names, 1, "vm2", 0, 1 << 20, s_got, &g, &next);
+	TAP_IS_INT(g.n, 0, "another domain's filter sees none");
+
+	len = s_pack_log("apache-milliscope", "", 0, 2, 2, NULL);
+	tap_ok(s_log_decode(len, err, sizeof(err)) == VS_DROP_MALFORMED && s_n == 0,
+	    "line numbers going back: dropped (%s)", err);
+	len = s_pack_log("apache-milliscope", "", 0, 6, 2, NULL);
+	tap_ok(s_log_decode(len, err, sizeof(err)) == VS_DROP_NONE, "a gap forward is taken");
+	for (size_t i = 0; i < s_n; i++)
+		vs_intake_logs_rec(q, &s_recs[i]);
+	len = s_pack_log("apache-milliscope", "", 1, 1, 1, NULL);
+	tap_ok(s_log_decode(len, err, sizeof(err)) == VS_DROP_NONE,
+	    "a new generation starts from line 1 again");
+	for (size_t i = 0; i < s_n; i++)
+		vs_intake_logs_rec(q, &s_recs[i]);
+	vs_intake_logs_stats_q(q, names, 1, NULL, s_stat_fn, &st);
+	TAP_IS_INT(st.lines, 6, "6 lines queued");
+	TAP_IS_INT(st.gap_lines, 2, "the gap of lines 4 and 5 counted");
+	TAP_IS_INT(st.last.rotations, 1, "the agent's rotations kept");
+
+	len = s_pack_log("no-such-spec", "", 0, 1, 1, NULL);
+	tap_ok(s_log_decode(len, err, sizeof(err)) == VS_DROP_MALFORMED && s_n == 0,
+	    "an unknown spec: dropped (%s)", err);
+	len = s_pack_log("", "%{", 0, 1, 1, NULL);
+	tap_ok(s_log_decode(len, err, sizeof(err)) == VS_DROP_MALFORMED && s_n == 0,
+	    "a LogFormat that derives nothing: dropped (%s)", err);
+	len = s_pack_log("", "%h %l %u %t \"%r\" %>s %b", 2, 1, 1, NULL);
+	tap_ok(s_log_decode(len, err, sizeof(err)) == VS_DROP_NONE, "a LogFormat that derives one");
+	len = s_pack_log("", "", 0, 1, 1, NULL);
+	tap_ok(s_log_decode(len, err, sizeof(err)) == VS_DROP_MALFORMED, "neither: dropped");
+	len = s_pack_log("apache-milliscope", "", 3, 1, 1, "a\x7f");
+	tap_ok(s_log_decode(len, err, sizeof(err)) == VS_DROP_MALFORMED, "DEL in a line: dropped");
+	len = s_pack_log("apache-milliscope", "", 3, 0, 1, NULL);
+	tap_ok(s_log_decode(len, err, sizeof(err)) == VS_DROP_MALFORMED, "line 0: dropped");
+
+	/* the parent: a message whose records do not add up is dropped whole */
+	len = s_pack_log("apache-milliscope", "", 4, 1, 3, NULL);
+	s_log_decode(len, err, sizeof(err));
+	{
+		int bad = 0;
+		for (size_t i = 0; i < s_n; i++)
+			if (i != 5 && vs_intake_logs_rec(q, &s_recs[i]) < 0)
+				bad = 1;
+		tap_ok(bad, "a TEXT record lost: the parent refuses the message at its END");
+	}
+	{
+		uint64_t queued, badn, oldest;
+		vs_intake_logs_totals_q(q, &queued, &badn, &oldest);
+		TAP_IS_INT(badn, 1, "counted as one bad batch");
+	}
+	/* a small queue pushes the oldest out and counts them */
+	for (uint64_t k = 0; k < 10; k++) {
+		uint64_t queued, badn, oldest;
+		len = s_pack_log("apache-milliscope", "", 10 + k, 1, 3, NULL);
+		s_log_decode(len, err, sizeof(err));
+		for (size_t i = 0; i < s_n; i++)
+			vs_intake_logs_rec(small, &s_recs[i]);
+		vs_intake_logs_totals_q(small, &queued, &badn, &oldest);
+		if (queued > 600)
+			tap_ok(0, "queue over its bound: %llu", (unsigned long long)queued);
+	}
+	vs_intake_logs_stats_q(small, names, 1, NULL, s_stat_fn, &st);
+	tap_ok(st.queue_dropped > 0 && st.queue_dropped % 3 == 0,
+	    "the full queue pushed out whole batches, counted (%llu lines)",
+	    (unsigned long long)st.queue_dropped);
+	vs_intake_set_logcheck(NULL, NULL);
+	vs_intake_logcheck_destroy(&lc);
+	vs_intake_logs_destroy(&q);
+	vs_intake_logs_destroy(&small);
+	tap_ok(q == NULL && lc == NULL, "destroyed");
+}
+
 int
 main(void)
 {
+	test_loglines();
 	test_decode();
 	test_conns();
 	test_rec_check();
