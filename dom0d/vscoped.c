@@ -327,7 +327,9 @@ s_reload_conf(daemon_t *d)
 	    strcmp(n.intake_key, d->conf.intake_key) ||
 	    n.intake_max_msgs != d->conf.intake_max_msgs ||
 	    n.intake_max_bytes != d->conf.intake_max_bytes ||
-	    n.intake_max_conns != d->conf.intake_max_conns)
+	    n.intake_max_conns != d->conf.intake_max_conns ||
+	    n.intake_log_queue != d->conf.intake_log_queue ||
+	    strcmp(n.mscope_specs, d->conf.mscope_specs))
 		vs_warn("reload: intake settings take effect at the next start");
 	snprintf(n.intake_endpoint, sizeof(n.intake_endpoint), "%s", d->conf.intake_endpoint);
 	snprintf(n.intake_user, sizeof(n.intake_user), "%s", d->conf.intake_user);
@@ -335,6 +337,8 @@ s_reload_conf(daemon_t *d)
 	n.intake_max_msgs = d->conf.intake_max_msgs;
 	n.intake_max_bytes = d->conf.intake_max_bytes;
 	n.intake_max_conns = d->conf.intake_max_conns;
+	n.intake_log_queue = d->conf.intake_log_queue;
+	snprintf(n.mscope_specs, sizeof(n.mscope_specs), "%s", d->conf.mscope_specs);
 	n.intake_stats_ns = d->conf.intake_stats_ns;
 	n.interval_ns = d->conf.interval_ns;
 	n.domain_interval_ns = d->conf.domain_interval_ns;
