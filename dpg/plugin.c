@@ -137,6 +137,21 @@ out:
 	return rc;
 }
 
+int
+vs_dpg_plugin_dir_check(const char *dir, char *why, size_t why_len)
+{
+	int fd = -1, rc;
+
+	if (why && why_len)
+		why[0] = '\0';
+	if (!dir)
+		return s_why(-EINVAL, why, why_len, "no plugin directory");
+	rc = s_open_dir(dir, &fd, why, why_len);
+	if (rc == 0)
+		close(fd);
+	return rc;
+}
+
 static int
 s_check_fn(const vs_dpg_fn_t *fn, const vs_dpg_plugin_info_t *info, uint32_t i,
 	   const char *path, char *why, size_t why_len)
