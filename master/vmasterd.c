@@ -137,14 +137,22 @@ s_add(sbuf_t *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
+	size_t need;
 
-	if (b->len + 512 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
+	/* room for what fmt makes (a whole result line can be long), up to the bound */
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	need = (n > 0 ? (size_t)n : 0) + 1;
+	if (b->len + need > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096, max = b->max ? b->max : VS_DPG_MAX_TEXT;
 		char *s;
 
-		while (cap < b->len + 512)
+		while (cap < b->len + need)
 			cap *= 2;
-		if (cap > (b->max ? b->max : VS_DPG_MAX_TEXT) || !(s = realloc(b->s, cap)))
+		if (cap > max)
+			cap = max;
+		if (cap <= b->len + 1 || !(s = realloc(b->s, cap)))
 			return;
 		b->s = s;
 		b->cap = cap;
