@@ -791,8 +791,8 @@ s_plugins_load(daemon_t *d)
 			d->plugins[d->n_plugins++] = pl;
 			nf = vs_dpg_plugin_fns(pl, &fns);
 			for (size_t k = 0; k < nf && at < sizeof(names); k++)
-				at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s (%u, %s)",
-				    k ? ", " : "", fns[k]->name, fns[k]->id,
+				at += (size_t)snprintf(names + at, sizeof(names) - at,
+				    "%s%s (%u, %s)", k ? ", " : "", fns[k]->name, fns[k]->id,
 				    fns[k]->kind == VS_DPG_FN_LOCAL ? "local" :
 				    fns[k]->kind == VS_DPG_FN_COMBINE ? "combine" : "central");
 			vs_notice("plugin %s/%s loaded: %s", d->conf.plugin_dir, ents[i]->d_name,

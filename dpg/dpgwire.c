@@ -111,16 +111,17 @@ s_plugins(const Vsdpg__Register *r, char *err, size_t errlen)
 		const Vsdpg__PluginFn *f = r->plugins[i];
 
 		if (!s_plugin_name_ok(f->name))
-			return s_bad(err, errlen, -EINVAL, "register: plugin function %zu: bad name",
-			    i);
+			return s_bad(err, errlen, -EINVAL, "register: plugin function %zu: "
+			    "bad name", i);
 		if (f->id < VS_DPG_FN_PLUGIN_MIN)
-			return s_bad(err, errlen, -EINVAL, "register: plugin function %s: id %u is "
-			    "below %u", f->name, f->id, VS_DPG_FN_PLUGIN_MIN);
+			return s_bad(err, errlen, -EINVAL, "register: plugin function %s: "
+			    "id %u is below %u", f->name, f->id, VS_DPG_FN_PLUGIN_MIN);
 		if (f->kind < VS_DPG_FN_LOCAL || f->kind > VS_DPG_FN_CENTRAL || f->abi == 0)
-			return s_bad(err, errlen, -EINVAL, "register: plugin function %s: kind %u, "
-			    "ABI %u", f->name, f->kind, f->abi);
+			return s_bad(err, errlen, -EINVAL, "register: plugin function %s: "
+			    "kind %u, ABI %u", f->name, f->kind, f->abi);
 		for (size_t j = 0; j < i; j++)
-			if (r->plugins[j]->id == f->id || !strcasecmp(r->plugins[j]->name, f->name))
+			if (r->plugins[j]->id == f->id ||
+			    !strcasecmp(r->plugins[j]->name, f->name))
 				return s_bad(err, errlen, -EINVAL, "register: plugin function %s "
 				    "twice", f->name);
 	}

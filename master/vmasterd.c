@@ -1342,14 +1342,14 @@ s_cmd_results(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 
 			lines[keep].max = limit;
 			s_result_line(g, &g->res[k % N_RESULTS], keep == 0, &lines[keep]);
-			/* the newest always (cut at the bound if it must be), older while they fit */
+			/* the newest always (cut at the bound if need be), older ones that fit */
 			if (!lines[keep].s || (keep && total + lines[keep].len + 1 > limit))
 				break;
 			total += lines[keep].len + 1;
 		}
 		if (keep < want)
-			s_add(out, "# %u older results left out: over an answer's %d bytes (out=log "
-			    "or out=warehouse keeps them all)\n", want - (unsigned)keep,
+			s_add(out, "# %u older results left out: over an answer's %d bytes "
+			    "(out=log or out=warehouse keeps them all)\n", want - (unsigned)keep,
 			    VS_DPG_MAX_TEXT);
 		for (size_t i = keep; i-- > 0;)
 			s_add(out, "%s\n", lines[i].s);

@@ -616,8 +616,8 @@ t_plugins(void)
 		wstat = vs_dpg_fn_lookup_name("WSTAT");
 		tap_ok(rc == 0 && vs_dpg_plugin_list(&fns) == 3 && vs_dpg_fn_lookup_name("P95") &&
 		       range && range->kind == VS_DPG_FN_COMBINE && wstat &&
-		       wstat->kind == VS_DPG_FN_LOCAL, "p95.so and spread.so loaded together: P95, "
-		       "RANGE (combine) and WSTAT (local) (%s)", s_why);
+		       wstat->kind == VS_DPG_FN_LOCAL, "p95.so and spread.so loaded together: "
+		       "P95, RANGE (combine) and WSTAT (local) (%s)", s_why);
 		if (range && wstat) {
 			range->init(&a, 0);
 			range->init(&b, 0);

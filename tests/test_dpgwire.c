@@ -693,20 +693,21 @@ t_plugins(void)
 	s_pfn(&pf[1], "WSTAT", 1101, 1, VS_DPG_FN_LOCAL);
 	s_pfn(&pf[2], "P95", 1095, 1, VS_DPG_FN_CENTRAL);
 	d = s_reg_plugins(pf, 3, 42, err, sizeof(err));
-	tap_ok(d && d->register_->n_plugins == 3 && !strcmp(d->register_->plugins[1]->name, "WSTAT") &&
+	tap_ok(d && d->register_->n_plugins == 3 &&
+	       !strcmp(d->register_->plugins[1]->name, "WSTAT") &&
 	       d->register_->plugins[1]->id == 1101 && d->register_->plugins[1]->abi == 1 &&
 	       d->register_->plugins[1]->kind == VS_DPG_FN_LOCAL && d->register_->fn_errors == 42,
-	       "a Register with 3 plugin functions (local, combine, central) and fn_errors decodes "
-	       "as sent (%s)", err);
+	       "a Register with 3 plugin functions (local, combine, central) and fn_errors "
+	       "decodes as sent (%s)", err);
 	if (d)
 		vsdpg__msg__free_unpacked(d, NULL);
-	tap_ok(s_bad_pfn("bad name", 1200, 1, 2, "bad name"), "a plugin function name with a space");
+	tap_ok(s_bad_pfn("bad name", 1200, 1, 2, "bad name"), "a function name with a space");
 	memset(n33, 'N', 33);
 	n33[33] = '\0';
 	tap_ok(s_bad_pfn(n33, 1200, 1, 2, "bad name"), "a plugin function name of 33 bytes");
 	tap_ok(s_bad_pfn("", 1200, 1, 2, "bad name"), "an empty plugin function name");
 	tap_ok(s_bad_pfn("a.b", 1200, 1, 2, "bad name"), "a '.' in a plugin function name");
-	tap_ok(s_bad_pfn("LOW", 999, 1, 2, "id 999 is below 1000"), "an id in the built-ins' range");
+	tap_ok(s_bad_pfn("LOW", 999, 1, 2, "id 999 is below 1000"), "an id in the built-ins'");
 	tap_ok(s_bad_pfn("K0", 1200, 1, 0, "kind 0"), "kind 0");
 	tap_ok(s_bad_pfn("K4", 1200, 1, 4, "kind 4"), "kind 4");
 	tap_ok(s_bad_pfn("A0", 1200, 0, 2, "ABI 0"), "ABI version 0");
@@ -717,7 +718,8 @@ t_plugins(void)
 		s_pfn(&pf[i], names[i], 1000 + (uint32_t)i, 1, VS_DPG_FN_COMBINE);
 	}
 	d = s_reg_plugins(pf, VS_DPG_PLUGIN_MAXLOADED, 0, err, sizeof(err));
-	tap_ok(d != NULL, "%u plugin functions (the most a host loads) decode", VS_DPG_PLUGIN_MAXLOADED);
+	tap_ok(d != NULL, "%u plugin functions (the most a host loads) decode",
+	       VS_DPG_PLUGIN_MAXLOADED);
 	if (d)
 		vsdpg__msg__free_unpacked(d, NULL);
 	d = s_reg_plugins(pf, VS_DPG_PLUGIN_MAXLOADED + 1, 0, err, sizeof(err));
