@@ -193,6 +193,19 @@ vs_dconf_set(vs_dconf_t *c, const char *key, const char *v, char *err, size_t er
 		return s_string(c->master_endpoint, sizeof(c->master_endpoint), v, key, err,
 		    errlen);
 	}
+	if (!strcmp(key, "plugin-dir")) {
+		/* the loader checks ownership and modes at start (vs_dpg_plugin_load) */
+		if (!strcmp(v, "off")) {
+			c->plugin_dir[0] = '\0';
+			return 0;
+		}
+		if (v[0] != '/') {
+			snprintf(err, errlen, "plugin-dir: expected off or an absolute path, not "
+			    "\"%.64s\"", v);
+			return -EINVAL;
+		}
+		return s_string(c->plugin_dir, sizeof(c->plugin_dir), v, key, err, errlen);
+	}
 	if (!strcmp(key, "master-key"))
 		return s_string(c->master_key, sizeof(c->master_key), v, key, err, errlen);
 	if (!strcmp(key, "master-client-key"))

@@ -45,6 +45,7 @@ typedef struct vs_dconf {
 	char master_key[256];        /* tcp://: vmasterd's public key (a key file or Z85) */
 	char master_client_key[256]; /* tcp://: this host's key pair (made at first start) */
 	char host_name[64];          /* the name this host registers under; "" = hostname */
+	char plugin_dir[256];        /* DPG function plugins (*.so) loaded at start; "" = none */
 } vs_dconf_t;
 
 void vs_dconf_defaults(vs_dconf_t *c);

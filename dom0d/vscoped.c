@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,6 +32,8 @@
 #include "vnode.h"
 #include "dpgwire.h"
 #include "agentkeys.h"
+
+#define MAX_PLUGINS 64
 
 static volatile sig_atomic_t s_stop, s_reload;
 
@@ -73,6 +76,8 @@ typedef struct daemon {
 	size_t n_hv_keys;
 	int hv_keys_warned;
 	vs_dpg_host_t *dpg;             /* VNodes of vmasterd's DPGs, when master-endpoint is set */
+	vs_dpg_plugin_t *plugins[MAX_PLUGINS];  /* plugin-dir's, loaded at start */
+	size_t n_plugins;
 } daemon_t;
 
 static void s_intake_keys(daemon_t *d, int force);
@@ -101,6 +106,8 @@ s_usage(FILE *f)
 	    "      --stderr            log to stderr instead of syslog\n"
 	    "  -m, --master ENDPOINT   register with vmasterd there and host its VNodes\n"
 	    "      --host-name NAME    the name to register under (default: the hostname)\n"
+	    "  -P, --plugin-dir DIR    load DPG function plugins (DIR/*.so) for VNodes; DIR\n"
+	    "                          must be root's and not writable by group or others\n"
 	    "      --shaping-dir DIR   shaping state files (default %s)\n"
 	    "      --cleanup-shaping   remove every vscope-owned shaping rule and IFB, and exit\n"
 	    "  -d, --debug             log debug messages\n"
@@ -354,6 +361,9 @@ s_reload_conf(daemon_t *d)
 	memcpy(n.master_key, d->conf.master_key, sizeof(n.master_key));
 	memcpy(n.master_client_key, d->conf.master_client_key, sizeof(n.master_client_key));
 	memcpy(n.host_name, d->conf.host_name, sizeof(n.host_name));
+	if (strcmp(n.plugin_dir, d->conf.plugin_dir))
+		vs_warn("reload: plugin-dir takes effect at the next start");
+	memcpy(n.plugin_dir, d->conf.plugin_dir, sizeof(n.plugin_dir));
 	snprintf(n.pidfile, sizeof(n.pidfile), "%s", d->conf.pidfile);
 	n.use_syslog = d->conf.use_syslog;
 	n.host_metrics = d->conf.host_metrics;
@@ -743,6 +753,65 @@ s_dpg_metrics(void *arg, vs_dpg_metric_t **ms_r, size_t *n_r)
 }
 
 static int
+s_so_name(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return n > 3 && !strcmp(e->d_name + n - 3, ".so") && e->d_name[0] != '.';
+}
+
+/* plugin-dir: every DIR/ *.so, in name order, through vs_dpg_plugin_load's checks. A
+ * directory that fails them stops vscoped (-1); a file refused is logged with the reason
+ * and left out (its functions are not announced, so vmasterd will not assign them here). */
+static int
+s_plugins_load(daemon_t *d)
+{
+	struct dirent **ents = NULL;
+	char why[512];
+	int n, rc;
+
+	if (!d->conf.plugin_dir[0])
+		return 0;
+	rc = vs_dpg_plugin_dir_check(d->conf.plugin_dir, why, sizeof(why));
+	if (rc < 0) {
+		vs_err("plugin-dir %s refused: %s", d->conf.plugin_dir, why);
+		return -1;
+	}
+	n = scandir(d->conf.plugin_dir, &ents, s_so_name, alphasort);
+	if (n < 0) {
+		vs_err("plugin-dir %s: %s", d->conf.plugin_dir, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		vs_dpg_plugin_t *pl = NULL;
+		const vs_dpg_fn_t *const *fns;
+		char names[512] = "";
+		size_t nf, at = 0;
+
+		if (d->n_plugins == MAX_PLUGINS) {
+			vs_err("plugin %s/%s refused: %d plugins loaded already",
+			    d->conf.plugin_dir, ents[i]->d_name, MAX_PLUGINS);
+		} else if ((rc = vs_dpg_plugin_load(d->conf.plugin_dir, ents[i]->d_name, &pl, why,
+		    sizeof(why))) < 0) {
+			vs_err("plugin %s refused: %s", ents[i]->d_name, why);
+		} else {
+			d->plugins[d->n_plugins++] = pl;
+			nf = vs_dpg_plugin_fns(pl, &fns);
+			for (size_t k = 0; k < nf && at < sizeof(names); k++)
+				at += (size_t)snprintf(names + at, sizeof(names) - at,
+				    "%s%s (%u, %s)", k ? ", " : "", fns[k]->name, fns[k]->id,
+				    fns[k]->kind == VS_DPG_FN_LOCAL ? "local" :
+				    fns[k]->kind == VS_DPG_FN_COMBINE ? "combine" : "central");
+			vs_notice("plugin %s/%s loaded: %s", d->conf.plugin_dir, ents[i]->d_name,
+			    names);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	return 0;
+}
+
+static int
 s_dpg_start(daemon_t *d)
 {
 	vs_dpg_host_config_t hc;
@@ -853,7 +922,7 @@ s_run(daemon_t *d, int *ready_fd)
 	/* before the hypervisor is opened, so the child could not inherit its handles anyway */
 	if (s_intake_start(d) < 0)
 		return 1;
-	if (s_dpg_start(d) < 0)
+	if (s_plugins_load(d) < 0 || s_dpg_start(d) < 0)
 		return 1;
 	d->hv_backoff = VS_NS_PER_SEC;
 	s_hv_connect(d);
@@ -956,6 +1025,9 @@ static void
 s_cleanup(daemon_t *d)
 {
 	vs_dpg_host_destroy(&d->dpg);
+	for (size_t i = 0; i < d->n_plugins; i++)
+		vs_dpg_plugin_destroy(&d->plugins[i]);
+	d->n_plugins = 0;
 	vs_intake_destroy(&d->intake);
 	d->ctx.intake = NULL;
 	free(d->dir_keys);
@@ -1001,6 +1073,7 @@ main(int argc, char **argv)
 		{ "intake-child", required_argument, NULL, 'I' },
 		{ "master", required_argument, NULL, 'm' },
 		{ "host-name", required_argument, NULL, 'N' },
+		{ "plugin-dir", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	daemon_t d;
@@ -1013,7 +1086,7 @@ main(int argc, char **argv)
 	d.timer_fd = -1;
 	d.pid_fd = -1;
 	d.conf_path = VS_DCONF_DEFAULT_PATH;
-	while ((opt = getopt_long(argc, argv, "c:nfH:s:i:p:dhVm:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:nfH:s:i:p:dhVm:P:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': d.conf_path = optarg; d.conf_path_given = 1; break;
 		case 'n': check = 1; break;
@@ -1024,6 +1097,7 @@ main(int argc, char **argv)
 		case 'p': s_override(&d, "pidfile", optarg); break;
 		case 'm': s_override(&d, "master-endpoint", optarg); break;
 		case 'N': s_override(&d, "host-name", optarg); break;
+		case 'P': s_override(&d, "plugin-dir", optarg); break;
 		case 'E': to_stderr = 1; break;
 		case 'd': debug = 1; break;
 		case 'S': d.shaping_dir = optarg; break;
@@ -1070,6 +1144,11 @@ main(int argc, char **argv)
 		vs_hv_destroy(&probe);
 	}
 	d.debug = debug;
+	if (check && d.conf.plugin_dir[0] &&
+	    vs_dpg_plugin_dir_check(d.conf.plugin_dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vscoped: plugin-dir %s refused: %s\n", d.conf.plugin_dir, err);
+		return 1;
+	}
 	if (check) {
 		printf("vscoped: configuration OK (%s%s)\n", d.conf_path,
 		    access(d.conf_path, F_OK) == 0 ? "" : ": not present, defaults used");

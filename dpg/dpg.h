@@ -86,6 +86,11 @@ typedef enum {
 
 #define VS_DPG_ABI_VERSION 1
 #define VS_DPG_TOPK_MAX    64
+/* Values one result of a DPG may carry (vmasterd's result record, every output): a central
+ * function's K-means centroids or PCA components x window fit; 2^16 doubles are 512 KiB. */
+#define VS_DPG_RESULT_MAX  65536u
+/* Values a combine or local function's result() may give (out[] has room for this many) */
+#define VS_DPG_FN_MAXVALS  VS_DPG_TOPK_MAX
 
 /* A partial result: fixed size, so it can be bounded on the wire and kept per VNode. */
 typedef struct {
@@ -199,6 +204,7 @@ int vs_dpg_part_validate(const vs_dpg_part_t *p);
  * needs (LOCAL/COMBINE: init, local, combine, result; CENTRAL: central). */
 #define VS_DPG_PLUGIN_SYMBOL "vs_dpg_plugin"
 #define VS_DPG_PLUGIN_MAXFNS 64u
+#define VS_DPG_PLUGIN_MAXNAME 32u       /* a function's name: 1..32 of [A-Za-z0-9_-] */
 typedef struct {
 	uint32_t abi;
 	uint32_t n_fns;
@@ -228,5 +234,8 @@ size_t vs_dpg_plugin_list(const vs_dpg_fn_t *const **fns_r);
 size_t vs_dpg_plugin_fns(const vs_dpg_plugin_t *plugin, const vs_dpg_fn_t *const **fns_r);
 const vs_dpg_fn_t *vs_dpg_plugin_lookup_name(const vs_dpg_plugin_t *plugin, const char *name);
 void vs_dpg_plugin_destroy(vs_dpg_plugin_t **plugin_p);
+/* The checks vs_dpg_plugin_load makes of DIR alone (root's, not writable by group or
+ * others, no symlink): 0 or the same errors, with the reason in why[]. */
+int vs_dpg_plugin_dir_check(const char *dir, char *why, size_t why_len);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dpg.h"
 
@@ -85,6 +86,48 @@ s_metrics(const Vsdpg__Register *r, char *err, size_t errlen)
 	return 0;
 }
 
+/* A plugin function's name as the loader accepts it: 1..32 of [A-Za-z0-9_-] */
+static int
+s_plugin_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > VS_DPG_PLUGIN_MAXNAME)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static int
+s_plugins(const Vsdpg__Register *r, char *err, size_t errlen)
+{
+	if (r->n_plugins > VS_DPG_PLUGIN_MAXLOADED)
+		return s_bad(err, errlen, -EINVAL, "register: %zu plugin functions (at most %u)",
+		    r->n_plugins, VS_DPG_PLUGIN_MAXLOADED);
+	for (size_t i = 0; i < r->n_plugins; i++) {
+		const Vsdpg__PluginFn *f = r->plugins[i];
+
+		if (!s_plugin_name_ok(f->name))
+			return s_bad(err, errlen, -EINVAL, "register: plugin function %zu: "
+			    "bad name", i);
+		if (f->id < VS_DPG_FN_PLUGIN_MIN)
+			return s_bad(err, errlen, -EINVAL, "register: plugin function %s: "
+			    "id %u is below %u", f->name, f->id, VS_DPG_FN_PLUGIN_MIN);
+		if (f->kind < VS_DPG_FN_LOCAL || f->kind > VS_DPG_FN_CENTRAL || f->abi == 0)
+			return s_bad(err, errlen, -EINVAL, "register: plugin function %s: "
+			    "kind %u, ABI %u", f->name, f->kind, f->abi);
+		for (size_t j = 0; j < i; j++)
+			if (r->plugins[j]->id == f->id ||
+			    !strcasecmp(r->plugins[j]->name, f->name))
+				return s_bad(err, errlen, -EINVAL, "register: plugin function %s "
+				    "twice", f->name);
+	}
+	return 0;
+}
+
 static int
 s_register(const Vsdpg__Register *r, char *err, size_t errlen)
 {
@@ -102,7 +145,7 @@ s_register(const Vsdpg__Register *r, char *err, size_t errlen)
 			if (!vs_dpgwire_name_ok(d->vifs[v]))
 				return s_bad(err, errlen, -EINVAL, "register: bad VIF name");
 	}
-	return s_metrics(r, err, errlen);
+	return s_metrics(r, err, errlen) < 0 ? -EINVAL : s_plugins(r, err, errlen);
 }
 
 static int
@@ -212,7 +255,8 @@ s_part(const Vsdpg__Part *p, char *err, size_t errlen)
 	const vs_dpg_fn_t *fn = vs_dpg_fn_lookup(p->fn);
 	vs_dpg_part_t q;
 
-	if ((fn && fn->kind == VS_DPG_FN_CENTRAL) ||
+	/* central functions' data and local functions' per-leaf values go up as rows */
+	if ((fn && (fn->kind == VS_DPG_FN_CENTRAL || fn->kind == VS_DPG_FN_LOCAL)) ||
 	    (!fn && p->fn >= VS_DPG_FN_PLUGIN_MIN && p->cols > 0))
 		return s_part_rows(p, err, errlen);
 	if (p->n_rows || p->cols)
@@ -241,6 +285,8 @@ s_unknown(const Vsdpg__Msg *m)
 			n += m->register_->domains[i]->base.n_unknown_fields;
 		for (size_t i = 0; i < m->register_->n_metrics; i++)
 			n += m->register_->metrics[i]->base.n_unknown_fields;
+		for (size_t i = 0; i < m->register_->n_plugins; i++)
+			n += m->register_->plugins[i]->base.n_unknown_fields;
 		break;
 	case VSDPG__MSG__BODY_DEPLOY:
 		n += m->deploy->base.n_unknown_fields;

@@ -22,6 +22,10 @@
 struct vs_dpg_plugin {
 	void *dl;
 	const vs_dpg_plugin_info_t *info;
+	/* The checked file's descriptor, loaded as /proc/self/fd/N: kept open while the
+	 * plugin is, because the dynamic loader knows objects by name too, and a second
+	 * plugin loaded through a reused descriptor number would get the first one back. */
+	int fd;
 };
 
 /* The loaded plugins' functions, in load order. */
@@ -133,6 +137,21 @@ out:
 	if (rc == 0)
 		*fd_r = fd;
 	else if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int
+vs_dpg_plugin_dir_check(const char *dir, char *why, size_t why_len)
+{
+	int fd = -1, rc;
+
+	if (why && why_len)
+		why[0] = '\0';
+	if (!dir)
+		return s_why(-EINVAL, why, why_len, "no plugin directory");
+	rc = s_open_dir(dir, &fd, why, why_len);
+	if (rc == 0)
 		close(fd);
 	return rc;
 }
@@ -291,6 +310,8 @@ vs_dpg_plugin_load(const char *dir, const char *file, vs_dpg_plugin_t **plugin_r
 		s_loaded[s_n_loaded++] = info->fns[i];
 	pl->dl = dl;
 	pl->info = info;
+	pl->fd = ffd;
+	ffd = -1;
 	dl = NULL;
 	*plugin_r = pl;
 	rc = 0;
@@ -345,6 +366,7 @@ vs_dpg_plugin_destroy(vs_dpg_plugin_t **pl_p)
 		}
 	}
 	dlclose((*pl_p)->dl);
+	close((*pl_p)->fd);
 	free(*pl_p);
 	*pl_p = NULL;
 }

@@ -39,7 +39,8 @@ typedef struct {
 	const vs_dpg_fn_t *fn;  /* NULL for a central plugin function (only vmasterd has it) */
 	uint32_t fn_id;
 	uint32_t arg;
-	int central;            /* the root needs all data: rows go up, not partials */
+	int central;            /* rows go up, not partials: a central function's data, or */
+	int local;              /* a local function's per-leaf values ([leaf id, values...]) */
 	int windowed;           /* ENTROPY: a leaf folds its window, not one sample */
 	uint32_t window;        /* central: samples in a leaf's row */
 	char metric[VS_DPG_MAX_NAME + 1];
@@ -163,6 +164,7 @@ s_register(vs_dpg_host_t *h)
 	vs_dpg_metric_t *ms = NULL;
 	Vsdpg__Metric *mx = NULL, **mp = NULL;
 	char *(*ep)[16] = NULL;
+	Vsdpg__PluginFn *pf = NULL, **pfp = NULL;
 
 	if (h->cfg.inventory && h->cfg.inventory(h->cfg.arg, &doms, &n) < 0)
 		n = 0;
@@ -190,7 +192,30 @@ s_register(vs_dpg_host_t *h)
 	r.parts_bad = h->st.parts_bad;
 	r.msgs_bad = h->st.msgs_bad;
 	r.vnodes = (uint32_t)h->st.vnodes;
+	r.fn_errors = h->st.fn_errors;
 	s_register_metrics(h, &r, &ms, &mx, &mp, &ep);
+	/* the plugin functions loaded in this process (vscoped -P) */
+	{
+		const vs_dpg_fn_t *const *fns;
+		size_t nf = vs_dpg_plugin_list(&fns);
+
+		if (nf > VS_DPG_PLUGIN_MAXLOADED)
+			nf = VS_DPG_PLUGIN_MAXLOADED;
+		pf = calloc(nf + 1, sizeof(*pf));
+		pfp = calloc(nf + 1, sizeof(*pfp));
+		if (!pf || !pfp)
+			goto out;
+		for (size_t i = 0; i < nf; i++) {
+			vsdpg__plugin_fn__init(&pf[i]);
+			pf[i].name = (char *)fns[i]->name;
+			pf[i].id = fns[i]->id;
+			pf[i].abi = fns[i]->abi;
+			pf[i].kind = (uint32_t)fns[i]->kind;
+			pfp[i] = &pf[i];
+		}
+		r.plugins = pfp;
+		r.n_plugins = nf;
+	}
 	m.body_case = VSDPG__MSG__BODY_REGISTER;
 	m.register_ = &r;
 	s_send(h, &m, 0);
@@ -199,6 +224,8 @@ out:
 	free(mx);
 	free(mp);
 	free(ep);
+	free(pf);
+	free(pfp);
 	free(doms);
 	free(d);
 	free(dp);
@@ -340,8 +367,8 @@ s_merge(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round, const vs_dpg_
 			slot->acc.fn = g->fn_id;
 			slot->n_rows = 0;
 			slot->cols = 0;
-		} else {
-			g->fn->init(&slot->acc, g->arg);
+		} else if (g->fn->init(&slot->acc, g->arg) < 0) {
+			h->st.fn_errors++;
 		}
 	}
 	if (g->central) {
@@ -353,8 +380,13 @@ s_merge(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round, const vs_dpg_
 		if (rc < 0)
 			return;
 	} else if (g->fn->combine(&slot->acc, p) < 0) {
-		h->st.parts_bad++;
-		return;
+		/* a plugin's combine refused an input that passed the checks: its error, counted;
+		 * the input is left out and the round goes on. A built-in's: a bad input. */
+		if (g->fn_id < VS_DPG_FN_PLUGIN_MIN) {
+			h->st.parts_bad++;
+			return;
+		}
+		h->st.fn_errors++;
 	}
 	slot->got++;
 	if (slot->got >= v->n_inputs)
@@ -376,6 +408,44 @@ s_deliver(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *from, int64_t round,
 	s_send_part(h, g, from, round, p, rows, n_rows, cols);
 }
 
+/* A local function's leaf: its values over the window, as one row [leaf id, values...]
+ * (cols 0 and no row when it has none). Any callback's error is counted and the leaf sends
+ * an empty part, so that its parent's round completes. */
+static void
+s_leaf_local(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round, const double *win)
+{
+	vs_dpg_part_t p;
+	double row[VS_DPG_FN_MAXVALS + 1];
+	size_t n = VS_DPG_FN_MAXVALS;
+
+	memset(&p, 0, sizeof(p));
+	if (win) {
+		vs_dpg_part_t acc;
+
+		if (g->fn->init(&acc, g->arg) < 0 || g->fn->local(&acc, win, g->window) < 0 ||
+		    g->fn->result(&acc, row + 1, &n) < 0 || n > VS_DPG_FN_MAXVALS) {
+			h->st.fn_errors++;
+			n = 0;
+		}
+		for (size_t i = 1; i <= n; i++)
+			if (!isfinite(row[i]) || fabs(row[i]) > VS_DPG_CENTRAL_MAX_ABS) {
+				h->st.fn_errors++;      /* a value the wire refuses */
+				n = 0;
+			}
+	} else {
+		n = 0;
+	}
+	p.fn = g->fn_id;
+	if (n) {
+		row[0] = v->id;
+		p.count = 1;
+		p.leaves = 1;
+		s_deliver(h, g, v, round, &p, row, n + 1, (uint32_t)n + 1, 0);
+		return;
+	}
+	s_deliver(h, g, v, round, &p, NULL, 0, 0, 0);
+}
+
 static void
 s_leaf(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round)
 {
@@ -384,8 +454,8 @@ s_leaf(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round)
 	int have = 0;
 
 	memset(&p, 0, sizeof(p));
-	if (!g->central)
-		g->fn->init(&p, g->arg);
+	if (!g->central && g->fn->init(&p, g->arg) < 0)
+		h->st.fn_errors++;
 	for (size_t e = 0; e < v->n_ents; e++) {
 		if (h->cfg.read && h->cfg.read(h->cfg.arg, v->ents[e], g->metric, g->period_ns,
 		    &rate) == 0 && isfinite(rate)) {
@@ -407,6 +477,11 @@ s_leaf(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round)
 			for (uint32_t i = 0; i < g->window; i++)
 				row[i] = v->win[(v->win_at + i) % g->window];
 		}
+		if (g->local) {
+			s_leaf_local(h, g, v, round, row);
+			free(row);
+			return;
+		}
 		if (g->windowed) {
 			/* EbAT: the window's entropy is this leaf's partial result */
 			if (row && g->fn->local(&p, row, g->window) == 0)
@@ -427,6 +502,8 @@ s_leaf(vs_dpg_host_t *h, s_dpg_t *g, s_vnode_t *v, int64_t round)
 	}
 	if (have && g->fn->local(&p, &sum, 1) == 0)
 		p.leaves = 1;
+	else if (have)
+		h->st.fn_errors++;      /* the sample is left out of this round */
 	s_deliver(h, g, v, round, &p, NULL, 0, 0, 0);
 }
 
@@ -527,7 +604,8 @@ s_deploy(vs_dpg_host_t *h, const Vsdpg__Deploy *d, char *err, size_t errlen)
 	g->fn_id = d->fn;
 	g->arg = d->fn_arg;
 	/* the decoder let through only known functions, or central ones from plugins */
-	g->central = d->central || !g->fn || g->fn->kind == VS_DPG_FN_CENTRAL;
+	g->local = g->fn && g->fn->kind == VS_DPG_FN_LOCAL;
+	g->central = d->central || !g->fn || g->fn->kind == VS_DPG_FN_CENTRAL || g->local;
 	g->windowed = !g->central && g->fn->id == VS_DPG_FN_ENTROPY;
 	g->window = d->window ? d->window : 8;
 	snprintf(g->metric, sizeof(g->metric), "%s", d->metric);
@@ -536,7 +614,7 @@ s_deploy(vs_dpg_host_t *h, const Vsdpg__Deploy *d, char *err, size_t errlen)
 	g->last_round = old ? old->last_round : 0;
 	if (!g->running)
 		g->last_round = 0;
-	if (!g->central) {
+	if (!g->central || g->local) {
 		vs_dpg_part_t probe;
 
 		if (g->fn->init(&probe, g->arg) < 0) {
@@ -642,8 +720,10 @@ s_on_part(vs_dpg_host_t *h, const Vsdpg__Part *q)
 		return;
 	}
 	if (g->central) {
-		/* the decoder checked count * cols == n_rows; the columns must be this DPG's */
-		if (q->count && q->cols != g->window) {
+		/* the decoder checked count * cols == n_rows; the columns must be this DPG's
+		 * (a local function's rows: the leaf's id and 1..VS_DPG_FN_MAXVALS values) */
+		if (q->count && (g->local ? q->cols < 2 || q->cols > VS_DPG_FN_MAXVALS + 1 :
+		    q->cols != g->window)) {
 			h->st.parts_bad++;
 			return;
 		}

@@ -57,6 +57,9 @@ typedef struct vs_dpg_host_stats {
 	uint64_t parts_sent, parts_dropped, parts_bad, msgs_bad, parts_late;
 	uint64_t deploys;
 	uint64_t metric_sends;          /* Registers that carried the metric library */
+	uint64_t fn_errors;             /* function callbacks (init, local, combine, result)
+					 * that returned an error: the sample or input is left
+					 * out, the DPG carries on */
 	size_t dpgs, vnodes;
 } vs_dpg_host_stats_t;
 

@@ -154,30 +154,37 @@ s_log_rotate(vs_out_t *out)
 static int
 s_log_write(vs_out_t *out, const vs_out_row_t *row)
 {
-	char buf[8192], ts[64];
+	char *buf, ts[64];
 	struct tm tm;
 	time_t sec = (time_t)(row->time_ns / 1000000000LL);
+	size_t len = strlen(row->line) + 64;
 	int n, rc;
 
+	/* the whole line, every value of the result (vmasterd bounds the line) */
+	if (!(buf = malloc(len)))
+		return -ENOMEM;
 	gmtime_r(&sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(buf, sizeof(buf), "%s.%03dZ %s\n", ts,
-	    (int)(row->time_ns / 1000000 % 1000), row->line);
-	if (n < 0)
-		return -EINVAL;
-	if ((size_t)n >= sizeof(buf)) {
-		n = sizeof(buf) - 1;
-		buf[n - 1] = '\n';
+	n = snprintf(buf, len, "%s.%03dZ %s\n", ts, (int)(row->time_ns / 1000000 % 1000),
+	    row->line);
+	if (n < 0 || (size_t)n >= len) {
+		rc = -EINVAL;
+		goto out;
 	}
 	if (out->fd < 0 && (rc = s_log_open(out, ts, sizeof(ts))) < 0)
-		return rc;
+		goto out;
 	if (out->size > 0 && out->size + (uint64_t)n > out->outs->log_size &&
 	    (rc = s_log_rotate(out)) < 0)
-		return rc;
-	if (write(out->fd, buf, (size_t)n) != n)
-		return errno ? -errno : -EIO;
+		goto out;
+	if (write(out->fd, buf, (size_t)n) != n) {
+		rc = errno ? -errno : -EIO;
+		goto out;
+	}
 	out->size += (uint64_t)n;
-	return 0;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
 }
 
 /* ---- the warehouse --------------------------------------------------------------------- */

@@ -64,7 +64,7 @@ typedef struct {
 	int64_t round;
 	uint32_t leaves, expected;
 	uint64_t count;
-	double v[VS_DPG_TOPK_MAX];
+	double *v;              /* n values (malloc'd; at most VS_DPG_RESULT_MAX) */
 	size_t n;
 	uint64_t drops;
 	int err;                /* a central function's -errno (no value) */
@@ -127,21 +127,32 @@ typedef struct {
 typedef struct {
 	char *s;
 	size_t len, cap;
+	size_t max;             /* bound on cap; 0: VS_DPG_MAX_TEXT (an answer's) */
 } sbuf_t;
+/* A log line carries every value of a result: VS_DPG_RESULT_MAX of at most ~110 bytes */
+#define LOG_LINE_MAX (16u << 20)
 
 static void __attribute__((format(printf, 2, 3)))
 s_add(sbuf_t *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
+	size_t need;
 
-	if (b->len + 512 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
+	/* room for what fmt makes (a whole result line can be long), up to the bound */
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	need = (n > 0 ? (size_t)n : 0) + 1;
+	if (b->len + need > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096, max = b->max ? b->max : VS_DPG_MAX_TEXT;
 		char *s;
 
-		while (cap < b->len + 512)
+		while (cap < b->len + need)
 			cap *= 2;
-		if (cap > VS_DPG_MAX_TEXT || !(s = realloc(b->s, cap)))
+		if (cap > max)
+			cap = max;
+		if (cap <= b->len + 1 || !(s = realloc(b->s, cap)))
 			return;
 		b->s = s;
 		b->cap = cap;
@@ -216,6 +227,8 @@ s_dpg_free(dpg_t **gp)
 		return;
 	vs_dpg_topo_destroy(&g->topo);
 	vs_out_close(&g->out);
+	for (size_t i = 0; i < N_RESULTS; i++)
+		free(g->res[i].v);
 	free(g->nodes);
 	free(g->deployed);
 	free(g->lost);
@@ -425,8 +438,17 @@ s_result_line(const dpg_t *g, const result_t *r, int latest, sbuf_t *out)
 		s_add(out, " -");
 	if (r->err)
 		s_add(out, " error %s", strerror(-r->err));
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
+		size_t max = out->max ? out->max : VS_DPG_MAX_TEXT;
+
+		if (out->len + 1024 > max) {
+			/* only a console's answer gets here: the log's bound holds every value */
+			s_add(out, " ... (%zu of %zu values shown: an answer holds %zu bytes; "
+			    "out=log or out=warehouse keeps them all)", i, r->n, max);
+			break;
+		}
 		s_add(out, " %.3f", r->v[i]);
+	}
 	if (latest && g->n_lost) {
 		s_add(out, " lost");
 		for (size_t i = 0; i < g->n_lost; i++)
@@ -439,7 +461,7 @@ s_result_line(const dpg_t *g, const result_t *r, int latest, sbuf_t *out)
 static void
 s_output(dpg_t *g, const result_t *r)
 {
-	sbuf_t line = { 0 };
+	sbuf_t line = { .max = LOG_LINE_MAX };
 	vs_out_row_t row;
 
 	if (!g->out)
@@ -462,15 +484,27 @@ s_output(dpg_t *g, const result_t *r)
 	free(line.s);
 }
 
+/* qsort of rows by their first value (a local function's leaf id) */
+static int
+s_row_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 static void
 s_result(master_t *m, dpg_t *g, const Vsdpg__Part *q)
 {
 	result_t *r = &g->res[g->results % N_RESULTS];
 	vs_dpg_part_t p;
-	size_t leaves = 0, n = VS_DPG_TOPK_MAX;
+	size_t leaves = 0, n = VS_DPG_FN_MAXVALS;
+	int local = g->fn->kind == VS_DPG_FN_LOCAL;
 	int central = g->fn->kind == VS_DPG_FN_CENTRAL;
+	double *v = NULL;
 
-	if (central ? q->count && q->cols != g->window :
+	if (local ? q->count && (q->cols < 2 || q->cols > VS_DPG_FN_MAXVALS + 1) :
+	    central ? q->count && q->cols != g->window :
 	    vs_dpgwire_part_get(q, g->fn, g->fn_arg, &p) < 0) {
 		m->parts_refused++;
 		return;
@@ -479,25 +513,49 @@ s_result(master_t *m, dpg_t *g, const Vsdpg__Part *q)
 		if (g->topo->v[i].alive && g->topo->v[i].level == 0 &&
 		    vs_dpg_topo_attached(g->topo, g->root, (uint32_t)i))
 			leaves++;
+	free(r->v);
 	memset(r, 0, sizeof(*r));
 	r->round = q->round;
 	r->leaves = q->leaves;
 	r->expected = (uint32_t)leaves;
 	r->count = q->count;
-	if (central && q->count) {
+	if (local && q->count && q->n_rows <= VS_DPG_RESULT_MAX &&
+	    (v = malloc(q->n_rows * sizeof(*v)))) {
+		/* each contributing leaf's row [leaf VNode id, its values]: in leaf id order */
+		memcpy(v, q->rows, q->n_rows * sizeof(*v));
+		qsort(v, q->count, q->cols * sizeof(*v), s_row_cmp);
+		r->v = v;
+		r->n = q->n_rows;
+	} else if (local && q->count) {
+		r->err = -E2BIG;
+	} else if (central && q->count) {
 		/* every leaf's row is here: the function runs on all of them */
 		vs_dpg_central_in_t in = { .x = q->rows, .rows = q->count, .cols = q->cols,
 			.arg = g->fn_arg, .arg2 = g->fn_arg2 };
-		double *out = NULL;
 
-		r->err = g->fn->central(&in, &out, &n);
-		if (r->err == 0) {
-			r->n = n < VS_DPG_TOPK_MAX ? n : VS_DPG_TOPK_MAX;
-			memcpy(r->v, out, r->n * sizeof(*out));
+		n = 0;
+		r->err = g->fn->central(&in, &v, &n);
+		if (r->err == 0 && n > VS_DPG_RESULT_MAX) {
+			r->err = -E2BIG;        /* over the stated bound: no value, an error */
+			free(v);
+			v = NULL;
 		}
-		free(out);
-	} else if (!central && g->fn->result(&p, r->v, &n) == 0) {
-		r->n = n;
+		if (r->err == 0) {
+			r->v = v;
+			r->n = n;
+		} else {
+			free(v);
+		}
+	} else if (!central && !local && (v = malloc(VS_DPG_FN_MAXVALS * sizeof(*v)))) {
+		r->err = g->fn->result(&p, v, &n);
+		if (r->err == 0 && n <= VS_DPG_FN_MAXVALS) {
+			r->v = v;
+			r->n = n;
+		} else {
+			if (r->err == 0)
+				r->err = -E2BIG;
+			free(v);
+		}
 	}
 	r->drops = m->parts_refused + m->parts_unroutable;
 	for (size_t i = 0; i < m->n_hosts; i++)
@@ -765,14 +823,8 @@ s_fn_arg(const char *fname, const char *arg, const vs_dpg_fn_t **fn_r, uint32_t 
 		s_add(err, ")");
 		return -ENOENT;
 	}
-	if (fn->id >= VS_DPG_FN_PLUGIN_MIN && fn->kind != VS_DPG_FN_CENTRAL)
-		return s_fail(err, -EOPNOTSUPP, "%s is a plugin's %s function: hosts do not load "
-		    "plugins, so only central plugin functions (run here) can be used", fn->name,
-		    fn->kind == VS_DPG_FN_LOCAL ? "local" : "combine");
-	if (fn->kind == VS_DPG_FN_LOCAL)
-		return s_fail(err, -EOPNOTSUPP, "%s is a local function: the VNode runtime runs "
-		    "combine functions (MAX, MIN, AVE, TOPK, ENTROPY) and central ones (KMEANS, "
-		    "PCA, central plugins) so far", fn->name);
+	/* a plugin's combine or local function runs on the hosts: s_plugin_hosts checks that
+	 * every host of the DPG has it */
 	*arg_r = 0;
 	if (arg && s_uint(arg, 1u << 20, arg_r) < 0)
 		return s_fail(err, -EINVAL, "bad argument \"%.64s\" for %s", arg, fn->name);
@@ -796,7 +848,51 @@ s_fn_arg(const char *fname, const char *arg, const vs_dpg_fn_t **fn_r, uint32_t 
 	return 0;
 }
 
-/* A central function's result must fit a result record (VS_DPG_TOPK_MAX values). */
+/* A plugin's combine or local function runs in the hosts' VNodes: each host of g (its node
+ * list, and extra, a host being added) must have loaded the same function (name, id, ABI,
+ * kind), as its Register says. -ENOENT naming the hosts that lack it; nothing changed. */
+static int
+s_plugin_hosts(master_t *m, const dpg_t *g, const char *extra, const vs_dpg_fn_t *fn,
+    sbuf_t *err)
+{
+	sbuf_t miss = { 0 };
+	size_t n_miss = 0, n_nodes = g->n_nodes + (extra != NULL);
+
+	if (fn->id < VS_DPG_FN_PLUGIN_MIN || fn->kind == VS_DPG_FN_CENTRAL)
+		return 0;       /* built-ins are everywhere; central plugins run here */
+	for (size_t i = 0; i < n_nodes; i++) {
+		const char *hn = i < g->n_nodes ? g->nodes[i].host : extra;
+		const host_t *h = s_host(m, hn);
+		int seen = 0, has = 0;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(g->nodes[j].host, hn);
+		if (seen)
+			continue;
+		for (size_t k = 0; h && h->reg && k < h->reg->n_plugins && !has; k++) {
+			const Vsdpg__PluginFn *pf = h->reg->plugins[k];
+
+			has = pf->id == fn->id && !strcasecmp(pf->name, fn->name) &&
+			    pf->abi == fn->abi && pf->kind == (uint32_t)fn->kind;
+		}
+		if (!has) {
+			s_add(&miss, "%s%s", n_miss ? ", " : "", hn);
+			n_miss++;
+		}
+	}
+	if (n_miss) {
+		s_fail(err, -ENOENT, "%s is a plugin's %s function (id %u, ABI %u) that runs on "
+		    "the hosts, and host%s %.300s %s not loaded it (start vscoped with -P DIR "
+		    "holding the plugin); nothing changed", fn->name,
+		    fn->kind == VS_DPG_FN_LOCAL ? "local" : "combine", fn->id, fn->abi,
+		    n_miss > 1 ? "s" : "", miss.s ? miss.s : "?", n_miss > 1 ? "have" : "has");
+		free(miss.s);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* A central function's result must fit a result record (VS_DPG_RESULT_MAX values). */
 static int
 s_central_fits(const vs_dpg_fn_t *fn, uint32_t arg, uint32_t window, sbuf_t *err)
 {
@@ -806,16 +902,17 @@ s_central_fits(const vs_dpg_fn_t *fn, uint32_t arg, uint32_t window, sbuf_t *err
 		return 0;
 	if (fn->id == VS_DPG_FN_KMEANS) {
 		n = (size_t)arg * window + arg + 2;
-		if (n > VS_DPG_TOPK_MAX)
+		if (n > VS_DPG_RESULT_MAX)
 			return s_fail(err, -E2BIG, "KMEANS k=%u over windows of %u: %zu values, a "
-			    "result holds %d (k x window + k + 2)", arg, window, n, VS_DPG_TOPK_MAX);
+			    "result holds at most %u (k x window + k + 2)", arg, window, n,
+			    VS_DPG_RESULT_MAX);
 	} else if (fn->id == VS_DPG_FN_PCA) {
 		c = arg == 0 || arg > window ? window : arg;
 		n = 2 * c + c * window;
-		if (n > VS_DPG_TOPK_MAX)
+		if (n > VS_DPG_RESULT_MAX)
 			return s_fail(err, -E2BIG, "PCA of %zu components over windows of %u: %zu "
-			    "values, a result holds %d (choose fewer with ARG)", c, window, n,
-			    VS_DPG_TOPK_MAX);
+			    "values, a result holds at most %u (choose fewer with ARG)", c, window,
+			    n, VS_DPG_RESULT_MAX);
 	}
 	return 0;
 }
@@ -978,7 +1075,8 @@ s_cmd_create(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 	if ((rc = s_fn_arg(fname, fnarg, &g->fn, &g->fn_arg, err)) < 0 ||
 	    (rc = s_central_fits(g->fn, g->fn_arg, g->window, err)) < 0)
 		goto fail;
-	if ((rc = s_nodes(m, g, c->args[1], err)) < 0)
+	if ((rc = s_nodes(m, g, c->args[1], err)) < 0 ||
+	    (rc = s_plugin_hosts(m, g, NULL, g->fn, err)) < 0)
 		goto fail;
 	/* a metric= must be in the library (the default, net.tx.bytes, is every VIF's, and a
 	 * host without VIFs yet simply has leaves without samples); a host that announces no
@@ -1071,6 +1169,8 @@ s_cmd_edit(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 			return s_fail(err, -ENOENT, "host %.64s is not registered", hn);
 		if (g->topo->v[src].parent != dst)
 			return s_fail(err, -ENOENT, "DPG %u has no link %u -> %u", g->id, src, dst);
+		if ((rc = s_plugin_hosts(m, g, h->name, g->fn, err)) < 0)
+			return rc;
 		if (s_node_add(g, h->name, colon ? colon : "", &node) < 0)
 			return s_fail(err, -ENOMEM, "out of memory");
 		rc = vs_dpg_topo_insert(g->topo, node, src, dst, &id);
@@ -1120,7 +1220,8 @@ s_cmd_assign(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 	if (rc < 0)
 		return rc;
 	if ((rc = s_fn_arg(c->args[1], c->n_args > 2 ? c->args[2] : NULL, &fn, &arg, err)) < 0 ||
-	    (rc = s_central_fits(fn, arg, g->window, err)) < 0)
+	    (rc = s_central_fits(fn, arg, g->window, err)) < 0 ||
+	    (rc = s_plugin_hosts(m, g, NULL, fn, err)) < 0)
 		return rc;
 	g->fn = fn;
 	g->fn_arg = arg;
@@ -1228,9 +1329,33 @@ s_cmd_results(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 		return s_fail(err, -EINVAL, "results: N is 1..%d", N_RESULTS);
 	if (want > g->results)
 		want = (uint32_t)g->results;
-	for (uint64_t k = g->results - want; k < g->results; k++) {
-		s_result_line(g, &g->res[k % N_RESULTS], k + 1 == g->results, out);
-		s_add(out, "\n");
+	/* a large result (PCA, K-means) is long: the newest lines that fit one answer, all of
+	 * each line's values; older ones left out say so (the log and warehouse have them) */
+	{
+		sbuf_t *lines = calloc(want + 1, sizeof(*lines));
+		size_t total = 0, keep = 0, limit = VS_DPG_MAX_TEXT - 4096;
+
+		if (!lines)
+			return s_fail(err, -ENOMEM, "out of memory");
+		for (; keep < want; keep++) {
+			uint64_t k = g->results - 1 - keep;
+
+			lines[keep].max = limit;
+			s_result_line(g, &g->res[k % N_RESULTS], keep == 0, &lines[keep]);
+			/* the newest always (cut at the bound if need be), older ones that fit */
+			if (!lines[keep].s || (keep && total + lines[keep].len + 1 > limit))
+				break;
+			total += lines[keep].len + 1;
+		}
+		if (keep < want)
+			s_add(out, "# %u older results left out: over an answer's %d bytes "
+			    "(out=log or out=warehouse keeps them all)\n", want - (unsigned)keep,
+			    VS_DPG_MAX_TEXT);
+		for (size_t i = keep; i-- > 0;)
+			s_add(out, "%s\n", lines[i].s);
+		for (size_t i = 0; i <= keep && i < want; i++)
+			free(lines[i].s);
+		free(lines);
 	}
 	return 0;
 }
@@ -1244,12 +1369,21 @@ s_cmd_hosts(master_t *m, sbuf_t *out)
 		const host_t *h = &m->hosts[i];
 
 		s_add(out, "host %s %s seen %.1f s ago domains %zu vnodes %u sent %llu dropped "
-		    "%llu bad %llu\n", h->name, h->up ? "up" : "down",
+		    "%llu bad %llu", h->name, h->up ? "up" : "down",
 		    (double)(now - h->last_ns) / 1e9, h->reg ? h->reg->n_domains : 0,
 		    h->reg ? h->reg->vnodes : 0,
 		    (unsigned long long)(h->reg ? h->reg->parts_sent : 0),
 		    (unsigned long long)(h->reg ? h->reg->parts_dropped : 0),
 		    (unsigned long long)(h->reg ? h->reg->parts_bad + h->reg->msgs_bad : 0));
+		/* appended after the fields above, so that scripts reading them by position
+		 * keep working: function errors, then the plugin functions the host loaded */
+		s_add(out, " fnerr %llu plugins",
+		    (unsigned long long)(h->reg ? h->reg->fn_errors : 0));
+		for (size_t k = 0; h->reg && k < h->reg->n_plugins; k++)
+			s_add(out, "%s%s", k ? "," : " ", h->reg->plugins[k]->name);
+		if (!h->reg || !h->reg->n_plugins)
+			s_add(out, " -");
+		s_add(out, "\n");
 	}
 	s_add(out, "master msgs %llu bad %llu relayed %llu refused %llu unroutable %llu\n",
 	    (unsigned long long)m->msgs, (unsigned long long)m->msgs_bad,

@@ -598,6 +598,53 @@ t_plugins(void)
 	       "a file name with '/': EINVAL");
 	snprintf(path, sizeof(path), "%s/../plugins", base);
 	tap_ok(s_load(path, "p95.so", "'..'") == -EINVAL, "'..' in the directory: EINVAL");
+	/* two plugins at once (the second through what could be the first's descriptor
+	 * number): each its own functions; RANGE and WSTAT callbacks as the runtime calls them */
+	{
+		char spread[1024];
+		vs_dpg_plugin_t *p1 = NULL, *p2 = NULL;
+		const vs_dpg_fn_t *range, *wstat;
+		vs_dpg_part_t a, b;
+		double s1[] = { 5, -2, 7 }, s2[] = { 30, 1 }, v[VS_DPG_FN_MAXVALS];
+		size_t nv = VS_DPG_FN_MAXVALS;
+
+		snprintf(spread, sizeof(spread), "%s/dpg/plugins/spread.so", top);
+		rc = s_copy(spread, dir, "spread.so", 0644);
+		rc = rc ? rc : vs_dpg_plugin_load(dir, "p95.so", &p1, s_why, sizeof(s_why));
+		rc = rc ? rc : vs_dpg_plugin_load(dir, "spread.so", &p2, s_why, sizeof(s_why));
+		range = vs_dpg_fn_lookup_name("range");
+		wstat = vs_dpg_fn_lookup_name("WSTAT");
+		tap_ok(rc == 0 && vs_dpg_plugin_list(&fns) == 3 && vs_dpg_fn_lookup_name("P95") &&
+		       range && range->kind == VS_DPG_FN_COMBINE && wstat &&
+		       wstat->kind == VS_DPG_FN_LOCAL, "p95.so and spread.so loaded together: "
+		       "P95, RANGE (combine) and WSTAT (local) (%s)", s_why);
+		if (range && wstat) {
+			range->init(&a, 0);
+			range->init(&b, 0);
+			rc = range->local(&a, s1, 3) | range->local(&b, s2, 2) |
+			     range->combine(&a, &b) | range->result(&a, v, &nv);
+			tap_ok(rc == 0 && nv == 1 && v[0] == 32 && vs_dpg_part_validate(&a) == 0,
+			       "RANGE of {5,-2,7} merged with {30,1}: 32 (%g), a valid partial",
+			       nv ? v[0] : 0);
+			tap_ok(range->init(&a, 1) == -EINVAL, "RANGE refuses an argument");
+			nv = VS_DPG_FN_MAXVALS;
+			wstat->init(&a, 0);
+			rc = wstat->local(&a, s1, 3) | wstat->result(&a, v, &nv);
+			tap_ok(rc == 0 && nv == 2 && fabs(v[0] - 10.0 / 3) < 1e-12 && v[1] == 7,
+			       "WSTAT of a window {5,-2,7}: mean 3.333, max 7");
+		} else {
+			tap_ok(0, "RANGE");
+			tap_ok(0, "RANGE argument");
+			tap_ok(0, "WSTAT");
+		}
+		vs_dpg_plugin_destroy(&p2);
+		vs_dpg_plugin_destroy(&p1);
+		tap_ok(vs_dpg_plugin_list(&fns) == 0 && !vs_dpg_fn_lookup_name("RANGE"),
+		       "both destroyed: the library is empty");
+		snprintf(path, sizeof(path), "%s/spread.so", dir);
+		remove(path);
+	}
+
 	snprintf(path, sizeof(path), "%s/p95.so", dir);
 	tap_ok(truncate(path, 100) == 0, "p95.so truncated to 100 bytes");
 	tap_ok(s_load(dir, "p95.so", "cannot load") == -ENOEXEC,

@@ -625,11 +625,116 @@ t_metrics(void)
 	zmq_ctx_term(ctx);
 }
 
+/* ---- the plugin functions in Registers ---------------------------------------------------- */
+
+/* Packs a Register of host h1 with n plugin functions pf[] and decodes it: the decoded
+ * message (the caller frees it) or NULL with the reason in err. */
+static Vsdpg__Msg *
+s_reg_plugins(Vsdpg__PluginFn *pf, size_t n, uint64_t fn_errors, char *err, size_t errlen)
+{
+	Vsdpg__Msg m = VSDPG__MSG__INIT, *d;
+	Vsdpg__Register r = VSDPG__REGISTER__INIT;
+	Vsdpg__PluginFn **pp = calloc(n + 1, sizeof(*pp));
+	size_t len;
+	void *buf;
+
+	for (size_t i = 0; i < n; i++)
+		pp[i] = &pf[i];
+	r.host = "h1";
+	r.plugins = pp;
+	r.n_plugins = n;
+	r.fn_errors = fn_errors;
+	m.body_case = VSDPG__MSG__BODY_REGISTER;
+	m.register_ = &r;
+	buf = vs_dpgwire_pack(&m, &len);
+	d = vs_dpgwire_decode(buf, len, err, errlen);
+	free(buf);
+	free(pp);
+	return d;
+}
+
+static void
+s_pfn(Vsdpg__PluginFn *f, char *name, uint32_t id, uint32_t abi, uint32_t kind)
+{
+	vsdpg__plugin_fn__init(f);
+	f->name = name;
+	f->id = id;
+	f->abi = abi;
+	f->kind = kind;
+}
+
+/* one bad entry after a good one: refused, and err says what */
+static int
+s_bad_pfn(char *name, uint32_t id, uint32_t abi, uint32_t kind, const char *want)
+{
+	Vsdpg__PluginFn pf[2];
+	char err[256] = "";
+	Vsdpg__Msg *d;
+
+	s_pfn(&pf[0], "RANGE", 1100, 1, VS_DPG_FN_COMBINE);
+	s_pfn(&pf[1], name, id, abi, kind);
+	d = s_reg_plugins(pf, 2, 0, err, sizeof(err));
+	tap_diag("  %s: %s", want, err);
+	if (d) {
+		vsdpg__msg__free_unpacked(d, NULL);
+		return 0;
+	}
+	return strstr(err, want) != NULL;
+}
+
+static void
+t_plugins(void)
+{
+	Vsdpg__PluginFn pf[VS_DPG_PLUGIN_MAXLOADED + 1];
+	char err[256] = "", names[VS_DPG_PLUGIN_MAXLOADED + 1][16], n33[34];
+	Vsdpg__Msg *d;
+
+	s_pfn(&pf[0], "RANGE", 1100, 1, VS_DPG_FN_COMBINE);
+	s_pfn(&pf[1], "WSTAT", 1101, 1, VS_DPG_FN_LOCAL);
+	s_pfn(&pf[2], "P95", 1095, 1, VS_DPG_FN_CENTRAL);
+	d = s_reg_plugins(pf, 3, 42, err, sizeof(err));
+	tap_ok(d && d->register_->n_plugins == 3 &&
+	       !strcmp(d->register_->plugins[1]->name, "WSTAT") &&
+	       d->register_->plugins[1]->id == 1101 && d->register_->plugins[1]->abi == 1 &&
+	       d->register_->plugins[1]->kind == VS_DPG_FN_LOCAL && d->register_->fn_errors == 42,
+	       "a Register with 3 plugin functions (local, combine, central) and fn_errors "
+	       "decodes as sent (%s)", err);
+	if (d)
+		vsdpg__msg__free_unpacked(d, NULL);
+	tap_ok(s_bad_pfn("bad name", 1200, 1, 2, "bad name"), "a function name with a space");
+	memset(n33, 'N', 33);
+	n33[33] = '\0';
+	tap_ok(s_bad_pfn(n33, 1200, 1, 2, "bad name"), "a plugin function name of 33 bytes");
+	tap_ok(s_bad_pfn("", 1200, 1, 2, "bad name"), "an empty plugin function name");
+	tap_ok(s_bad_pfn("a.b", 1200, 1, 2, "bad name"), "a '.' in a plugin function name");
+	tap_ok(s_bad_pfn("LOW", 999, 1, 2, "id 999 is below 1000"), "an id in the built-ins'");
+	tap_ok(s_bad_pfn("K0", 1200, 1, 0, "kind 0"), "kind 0");
+	tap_ok(s_bad_pfn("K4", 1200, 1, 4, "kind 4"), "kind 4");
+	tap_ok(s_bad_pfn("A0", 1200, 0, 2, "ABI 0"), "ABI version 0");
+	tap_ok(s_bad_pfn("OTHER", 1100, 1, 2, "twice"), "two functions with one id");
+	tap_ok(s_bad_pfn("range", 1300, 1, 2, "twice"), "two functions with one name (any case)");
+	for (size_t i = 0; i <= VS_DPG_PLUGIN_MAXLOADED; i++) {
+		snprintf(names[i], sizeof(names[i]), "F%zu", i);
+		s_pfn(&pf[i], names[i], 1000 + (uint32_t)i, 1, VS_DPG_FN_COMBINE);
+	}
+	d = s_reg_plugins(pf, VS_DPG_PLUGIN_MAXLOADED, 0, err, sizeof(err));
+	tap_ok(d != NULL, "%u plugin functions (the most a host loads) decode",
+	       VS_DPG_PLUGIN_MAXLOADED);
+	if (d)
+		vsdpg__msg__free_unpacked(d, NULL);
+	d = s_reg_plugins(pf, VS_DPG_PLUGIN_MAXLOADED + 1, 0, err, sizeof(err));
+	tap_ok(!d && strstr(err, "257 plugin functions (at most 256)"),
+	       "257 are refused (%s)", err);
+	if (d)
+		vsdpg__msg__free_unpacked(d, NULL);
+}
+
 int
 main(void)
 {
 	t_decoder();
 	t_host();
 	t_metrics();
+	t_plugins();
 	return tap_done();
 }
