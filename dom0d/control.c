@@ -501,6 +501,7 @@ s_guest_logs(vs_control_ctx_t *ctx, const Vsctl__GuestLogsReq *q, Vsctl__GuestLo
 	out->stats = g->sp;
 	out->n_stats = g->ns;
 	vs_intake_logs_totals(ctx->intake, &out->queued_bytes, &out->bad_batches, &out->oldest);
+	out->epoch = ctx->started_ns;
 	return 0;
 }
 

@@ -71,6 +71,10 @@ typedef struct agent {
 	vs_tail_t *tails[VS_AGENT_MAX_LOGS];     /* log directives (tail.c) */
 	size_t n_tails;
 	uint64_t session;
+	/* log lines are paced below the quota Dom0's HelloAck announces: what it would drop
+	 * over its quota is lost, what waits here is not */
+	double log_bytes_rate, log_msgs_rate, log_bytes_tok, log_msgs_tok;
+	int64_t log_tok_ns;
 } agent_t;
 
 static void
@@ -119,8 +123,44 @@ s_send(agent_t *a, Vsagent__AgentMsg *m)
 		a->dropped++;
 }
 
-/* The log tails: read what is new, send what waits; lines a full queue refused stay in
- * the tail's backlog for the next round (tail.h). */
+/* Half of Dom0's byte quota and a quarter of its message quota for log lines (the rest for
+ * reports, hellos and tables); before the first HelloAck, the intake's defaults' shares. */
+#define LOG_SHARE_BYTES 0.5
+#define LOG_SHARE_MSGS 0.25
+
+static void
+s_log_quota(agent_t *a, double max_bytes, double max_msgs)
+{
+	a->log_bytes_rate = (max_bytes > 0 ? max_bytes : 1 << 20) * LOG_SHARE_BYTES;
+	a->log_msgs_rate = (max_msgs > 0 ? max_msgs : 100) * LOG_SHARE_MSGS;
+}
+
+static int
+s_log_take(agent_t *a, double bytes, int64_t now)
+{
+	/* a burst of 200 ms, but at least one whole frame */
+	double bb = a->log_bytes_rate / 5 > VS_AGENT_MAX_MSG ? a->log_bytes_rate / 5 :
+	    VS_AGENT_MAX_MSG, mb = a->log_msgs_rate / 5 > 1 ? a->log_msgs_rate / 5 : 1;
+	double dt = (double)(now - a->log_tok_ns) / 1e9;
+
+	if (a->log_tok_ns == 0 || dt < 0)
+		dt = 0;
+	a->log_tok_ns = now;
+	a->log_bytes_tok += dt * a->log_bytes_rate;
+	a->log_msgs_tok += dt * a->log_msgs_rate;
+	if (a->log_bytes_tok > bb)
+		a->log_bytes_tok = bb;
+	if (a->log_msgs_tok > mb)
+		a->log_msgs_tok = mb;
+	if (a->log_bytes_tok < bytes || a->log_msgs_tok < 1)
+		return 0;
+	a->log_bytes_tok -= bytes;
+	a->log_msgs_tok -= 1;
+	return 1;
+}
+
+/* The log tails: read what is new, send what waits, paced (s_log_take); lines a full
+ * queue refused stay in the tail's backlog for the next round (tail.h). */
 static void
 s_logs(agent_t *a, int64_t now)
 {
@@ -131,6 +171,8 @@ s_logs(agent_t *a, int64_t now)
 
 		vs_tail_poll(a->tails[i], now);
 		for (int k = 0; k < 64 && vs_tail_msg(a->tails[i], &m, &ll, b) == 0; k++) {
+			if (!s_log_take(a, (double)vsagent__agent_msg__get_packed_size(&m) + 16, now))
+				break;
 			if (s_send_try(a, &m) < 0)
 				break;          /* kept, not dropped: sent when the queue has room */
 			vs_tail_consume(a->tails[i], b->n);
@@ -541,14 +583,17 @@ s_zmq_read(agent_t *a)
 		if (n < 0)
 			return;
 		a->last_ack = vs_mono_ns();
-		if (a->acks++ == 0) {
+		{
 			Vsagent__HelloAck *ack = n <= (int)sizeof(buf) ?
 			    vsagent__hello_ack__unpack(NULL, (size_t)n, (uint8_t *)buf) : NULL;
-			if (ack) {
+			if (ack && a->acks == 0)
 				vs_notice("accepted by %s as domain '%.64s'", a->conf.endpoint,
 				    ack->domain);
+			if (ack) {
+				s_log_quota(a, ack->max_bytes_per_s, ack->max_msgs_per_s);
 				vsagent__hello_ack__free_unpacked(ack, NULL);
 			}
+			a->acks++;
 		}
 	}
 }
@@ -671,6 +716,7 @@ main(int argc, char **argv)
 	a->conf_path = conf_default;
 	a->statsd_fd = -1;
 	a->session = (uint64_t)vs_now_ns();
+	s_log_quota(a, 0, 0);
 	while ((c = getopt(argc, argv, "fndc:g:h")) != -1) {
 		switch (c) {
 		case 'f': fg = 1; break;

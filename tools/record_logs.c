@@ -49,6 +49,8 @@ struct vs_reclogs {
 	vs_client_t *client;
 	char *run;
 	uint64_t cursor;
+	int64_t epoch;                  /* vscoped's start: another one numbers from 1 again */
+	uint64_t restarts;
 	vs_mspec_t **specs;
 	size_t nspecs;
 	s_log_t logs[S_MAX_LOGS];
@@ -114,6 +116,7 @@ vs_reclogs_new(const char *endpoint, int timeout_ms, const char *run, char *err,
 	if ((rep = s_call(rl, UINT64_MAX, err, errlen)) == NULL)
 		goto fail;
 	rl->cursor = rep->guest_logs->next_cursor;
+	rl->epoch = rep->guest_logs->epoch;
 	vsctl__reply__free_unpacked(rep, NULL);
 	if (vs_mspec_load_dir(s_specdir(), &rl->specs, &rl->nspecs, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s", why);
@@ -257,6 +260,14 @@ vs_reclogs_step(vs_reclogs_t *rl, vs_wh_t *wh, char *err, size_t errlen)
 			break;
 		}
 		g = rep->guest_logs;
+		if (g->epoch != rl->epoch) {
+			/* vscoped restarted: everything its new queue holds came after */
+			rl->epoch = g->epoch;
+			rl->cursor = 0;
+			rl->restarts++;
+			vsctl__reply__free_unpacked(rep, NULL);
+			continue;
+		}
 		for (size_t i = 0; i < g->n_batches; i++) {
 			const Vsctl__GuestLogBatch *b = g->batches[i];
 			s_log_t *l = s_find(rl, b->domain, b->log, b->path, b->spec, b->logformat);
