@@ -295,8 +295,10 @@ s_cpu(s_rec_t *r, int64_t now)
 			s_set_s(tb, 0, k->name);
 			/* no tick counted in the interval: report nothing rather than 0 % */
 			if (tot > 0) {
+				/* the columns' order: /proc/stat's with idle moved after steal */
+				static const int col[8] = { 1, 2, 3, 8, 4, 5, 6, 7 };
 				for (int i = 0; i < 8; i++)
-					s_set_r(tb, 1 + i, 100.0 * d[i] / tot);
+					s_set_r(tb, col[i], 100.0 * d[i] / tot);
 				s_set_r(tb, 9, 100.0 * (tot - d[3] - d[4]) / tot);
 			}
 			if (kl == 3) {
