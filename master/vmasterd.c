@@ -1898,12 +1898,15 @@ out:
 	/* DPGs first (above): they point at plugin functions */
 	for (size_t i = 0; i < m.n_plugins; i++)
 		vs_dpg_plugin_destroy(&m.plugins[i]);
+	/* the monitor stops before its reader closes: a PAIR without a peer blocks on send,
+	 * so an event in between (a host disconnecting) would hang the I/O thread holding the
+	 * lock that stopping the monitor needs, and vmasterd would never exit */
+	if (m.sock)
+		zmq_socket_monitor(m.sock, NULL, 0);
 	if (m.mon)
 		zmq_close(m.mon);
-	if (m.sock) {
-		zmq_socket_monitor(m.sock, NULL, 0);
+	if (m.sock)
 		zmq_close(m.sock);
-	}
 	if (m.zctx)
 		zmq_ctx_term(m.zctx);
 	if (m.ipc_path[0])
