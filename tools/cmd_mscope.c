@@ -35,8 +35,10 @@ enum {
 	S_OPT_FROM, S_OPT_TO, S_OPT_COLUMNS,
 };
 
-static const char *
-s_specdir(const char *opt)
+/* The spec directory: OPT, else $VSCOPE_MSCOPE_SPECS, else the installed one (the source
+ * tree's when not installed yet). Also used by the recorder (record_logs.c). */
+const char *
+vs_mscope_specdir(const char *opt)
 {
 	const char *e = getenv("VSCOPE_MSCOPE_SPECS");
 
@@ -555,7 +557,7 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 	if (strcmp(sub, "formats") == 0) {
 		if (argc > 0)
 			return vs_usage_error("mscope", "formats takes no arguments");
-		return s_formats(g, s_specdir(specs));
+		return s_formats(g, vs_mscope_specdir(specs));
 	}
 	if (strcmp(sub, "logformat") == 0)
 		return s_logformat(argc, argv, httpd_conf, nick);
@@ -565,7 +567,7 @@ vs_cmd_mscope(vs_globals_t *g, int argc, char **argv)
 		if (format != NULL && (logformat != NULL || httpd_conf != NULL))
 			return vs_usage_error("mscope", "--format and --logformat/--httpd-conf"
 			    " exclude each other");
-		return s_ingest(g, argc, argv, s_specdir(specs), url, format, logformat,
+		return s_ingest(g, argc, argv, vs_mscope_specdir(specs), url, format, logformat,
 		    httpd_conf, nick, &o);
 	}
 	if (strcmp(sub, "tables") == 0 || strcmp(sub, "select") == 0)

@@ -20,10 +20,7 @@
 
 #include "client.h"
 #include "mscope.h"
-
-#ifndef MSCOPE_SPECDIR
-#define MSCOPE_SPECDIR "/usr/local/share/vscope/mscope/specs"
-#endif
+#include "vscope.h"
 
 #define S_MAX_LOGS 256                  /* domain x log pairs followed */
 #define S_FETCH_BYTES (4u << 20)
@@ -58,20 +55,6 @@ struct vs_reclogs {
 	uint64_t refused;               /* batches of logs beyond S_MAX_LOGS */
 	uint64_t bad_batches;
 };
-
-static const char *
-s_specdir(void)
-{
-	const char *e = getenv("VSCOPE_MSCOPE_SPECS");
-
-	if (e != NULL && *e != '\0')
-		return e;
-#ifdef MSCOPE_SRC_SPECDIR
-	if (access(MSCOPE_SPECDIR, R_OK) < 0 && access(MSCOPE_SRC_SPECDIR, R_OK) == 0)
-		return MSCOPE_SRC_SPECDIR;
-#endif
-	return MSCOPE_SPECDIR;
-}
 
 static Vsctl__Reply *
 s_call(vs_reclogs_t *rl, uint64_t cursor, char *err, size_t errlen)
@@ -118,7 +101,7 @@ vs_reclogs_new(const char *endpoint, int timeout_ms, const char *run, char *err,
 	rl->cursor = rep->guest_logs->next_cursor;
 	rl->epoch = rep->guest_logs->epoch;
 	vsctl__reply__free_unpacked(rep, NULL);
-	if (vs_mspec_load_dir(s_specdir(), &rl->specs, &rl->nspecs, why, sizeof(why)) < 0) {
+	if (vs_mspec_load_dir(vs_mscope_specdir(NULL), &rl->specs, &rl->nspecs, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s", why);
 		goto fail;
 	}

@@ -138,4 +138,7 @@ json_object *vs_json_int(double v);     /* rounded to an integer; null for NAN *
  * obj. 0, or -EIO when stdout fails. */
 int vs_json_emit(json_object *obj, bool one_line);
 
+/* tools/cmd_mscope.c: where parser specs are read from (OPT, env, installed or source) */
+const char *vs_mscope_specdir(const char *opt);
+
 #endif
