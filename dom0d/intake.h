@@ -63,6 +63,8 @@ typedef enum {
 #define VS_INTAKE_DEFAULT_MAX_CONNS 256 /* entries kept per domain */
 #define VS_INTAKE_MAX_SPECS 128         /* spec names the child knows */
 #define VS_INTAKE_DEFAULT_LOG_QUEUE (4 << 20)   /* bytes of log lines queued per domain */
+#define VS_INTAKE_LOG_TOTAL_DOMS    16          /* all domains' queues: 16 domains' worth */
+#define VS_INTAKE_LOG_TOTAL_MAX     (256ULL << 20)  /* ... and at most this (or one domain's) */
 
 typedef struct vs_intake_conn {
 	uint8_t family;                 /* 4 or 6 */

@@ -8,7 +8,8 @@
  *   (within an agent session, file and generation, first_line never goes back).
  * - In the parent, the message rebuilt from the child's fixed-size records (BEGIN, TEXT...,
  *   END; anything that does not add up is dropped whole and counted), queued per domain
- *   within a byte bound (the oldest pushed out and counted when a domain's queue is full)
+ *   within a byte bound (the oldest pushed out and counted when a domain's queue is full,
+ *   or when all domains' together reach their bound: VS_INTAKE_LOG_TOTAL_* in intake.h)
  *   until `vscope mscope record` fetches it by cursor (GuestLogsReq, lib/control.proto).
  *
  * The lines are parsed only by the recorder, with the same spec engine that loads files
@@ -200,7 +201,8 @@ struct dq {
 };
 
 struct vs_intake_logs {
-	uint64_t max_bytes;
+	uint64_t max_bytes;             /* per domain */
+	uint64_t max_total;             /* all domains */
 	lbatch_t *head, *tail;
 	struct dq *dq;                  /* VS_AGENTKEYS_MAX */
 	uint64_t seq, queued, bad;
@@ -219,6 +221,12 @@ vs_intake_logs_new(uint64_t max_bytes)
 		return NULL;
 	}
 	q->max_bytes = max_bytes ? max_bytes : VS_INTAKE_DEFAULT_LOG_QUEUE;
+	/* every domain's queue together: 16 domains' worth, at most 256 MiB (but never less
+	 * than one domain's), so that many guests at once cannot take Dom0's memory */
+	q->max_total = q->max_bytes * VS_INTAKE_LOG_TOTAL_DOMS;
+	if (q->max_total > VS_INTAKE_LOG_TOTAL_MAX)
+		q->max_total = VS_INTAKE_LOG_TOTAL_MAX > q->max_bytes ? VS_INTAKE_LOG_TOTAL_MAX :
+		    q->max_bytes;
 	q->seq = 1;
 	return q;
 }
@@ -340,6 +348,9 @@ s_queue(vs_intake_logs_t *q)
 		free(b);
 		return 0;
 	}
+	/* over the total: the oldest batch of any domain goes, counted in its domain's stats */
+	while (q->head && q->queued + b->bytes > q->max_total)
+		s_evict(q, &q->dq[q->head->dom]);
 	b->prev = q->tail;
 	if (q->tail)
 		q->tail->next = b;

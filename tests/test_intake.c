@@ -533,6 +533,36 @@ test_loglines(void)
 	tap_ok(st.queue_dropped > 0 && st.queue_dropped % 3 == 0,
 	    "the full queue pushed out whole batches, counted (%llu lines)",
 	    (unsigned long long)st.queue_dropped);
+	/* many domains at once: all their queues together stay within 16 domains' worth */
+	{
+		vs_intake_logs_t *many = vs_intake_logs_new(600);
+		static char mnames[60][VS_KEYDOM_MAX + 1];
+		uint64_t queued, badn, oldest, maxq = 0, dropped = 0;
+
+		for (uint32_t k = 0; k < 60; k++) {
+			snprintf(mnames[k], sizeof(mnames[k]), "vm%u", (unsigned)k);
+			/* a new generation each: the child's check refuses line 1 again */
+			len = s_pack_log("apache-milliscope", "", 200 + k, 1, 3, NULL);
+			s_log_decode(len, err, sizeof(err));
+			for (size_t i = 0; i < s_n; i++) {
+				s_recs[i].dom = k;
+				vs_intake_logs_rec(many, &s_recs[i]);
+			}
+			vs_intake_logs_totals_q(many, &queued, &badn, &oldest);
+			if (queued > maxq)
+				maxq = queued;
+		}
+		tap_ok(maxq > 0 && maxq <= 600 * VS_INTAKE_LOG_TOTAL_DOMS,
+		    "60 domains' queues together at most %d x 600 bytes (at most %llu)",
+		    VS_INTAKE_LOG_TOTAL_DOMS, (unsigned long long)maxq);
+		vs_intake_logs_stats_q(many, mnames, 60, "vm0", s_stat_fn, &st);
+		dropped = st.queue_dropped;
+		tap_ok(dropped == 3, "the oldest domain's batch was pushed out, counted (%llu lines)",
+		    (unsigned long long)dropped);
+		vs_intake_logs_stats_q(many, mnames, 60, "vm59", s_stat_fn, &st);
+		TAP_IS_INT(st.queue_dropped, 0, "the newest domain's batch is kept");
+		vs_intake_logs_destroy(&many);
+	}
 	vs_intake_set_logcheck(NULL, NULL);
 	vs_intake_logcheck_destroy(&lc);
 	vs_intake_logs_destroy(&q);
