@@ -34,6 +34,8 @@ struct vs_tail {
 	dev_t dev;
 	ino_t ino;
 	off_t off;
+	char fhead[VS_TAIL_HEAD];       /* the file's first bytes, as far as read: copytruncate */
+	size_t fhead_len;
 	uint64_t generation;
 	uint64_t lineno;                /* the number the next whole line gets */
 	char part[VS_AGENT_MAX_LINE];
@@ -345,6 +347,7 @@ s_open(vs_tail_t *t)
 	t->fd = fd;
 	t->dev = st.st_dev;
 	t->ino = st.st_ino;
+	t->fhead_len = 0;
 	/* the file there at start, with from=end: only what is written from now on */
 	t->off = !t->opened_once && !t->spec.from_start ? st.st_size : 0;
 	if (t->opened_once) {
@@ -354,6 +357,30 @@ s_open(vs_tail_t *t)
 	t->opened_once = 1;
 	vs_debug("log %s: following inode %llu from offset %lld", t->spec.path,
 	    (unsigned long long)st.st_ino, (long long)t->off);
+	return 0;
+}
+
+/* 1 when the file's first bytes are not the ones seen before: truncated and written again
+ * past the old offset between two polls, which its size alone does not show. The bytes
+ * below the offset are kept (up to VS_TAIL_HEAD) and compared at every poll. */
+static int
+s_head_changed(vs_tail_t *t)
+{
+	char b[VS_TAIL_HEAD];
+	size_t want = t->off < (off_t)sizeof(b) ? (size_t)t->off : sizeof(b);
+	ssize_t r;
+
+	if (want == 0)
+		return 0;
+	r = pread(t->fd, b, want, 0);
+	if (r < 0)
+		return 0;
+	if ((size_t)r < t->fhead_len || memcmp(b, t->fhead, t->fhead_len) != 0)
+		return 1;
+	if ((size_t)r > t->fhead_len) {
+		memcpy(t->fhead, b, (size_t)r);
+		t->fhead_len = (size_t)r;
+	}
 	return 0;
 }
 
@@ -381,15 +408,16 @@ vs_tail_poll(vs_tail_t *t, int64_t now)
 		if (s_open(t) < 0)
 			return;
 	}
-	while (budget > 0 && t->st.backlog_bytes < VS_TAIL_BACKLOG) {
+	for (int first = 1; budget > 0 && t->st.backlog_bytes < VS_TAIL_BACKLOG; first = 0) {
 		ssize_t r;
 
-		if (fstat(t->fd, &st) == 0 && st.st_size < t->off) {
+		if ((fstat(t->fd, &st) == 0 && st.st_size < t->off) || (first && s_head_changed(t))) {
 			/* copytruncate or "> file": what was written since we last read is gone */
 			t->st.truncations++;
 			t->generation++;
 			t->lineno = 1;
 			t->off = 0;
+			t->fhead_len = 0;
 			t->plen = 0;
 			t->cutting = 0;
 			vs_info("log %s: truncated; reading again from its start", t->spec.path);

@@ -7,7 +7,9 @@
  * Rotation by rename (the path names another inode, or none): the old file is read to its
  * end, then the file now at the path is opened and read from its start (a new generation,
  * lines count from 1 again). Truncation (copytruncate, or "> file": the size is below the
- * offset): the file is read again from 0, a new generation, counted. A file that does not
+ * offset, or the first VS_TAIL_HEAD bytes changed, as when the file was truncated and
+ * written again past the offset between two polls): the file is read again from 0, a new
+ * generation, counted. A file that does not
  * exist yet is opened when it appears, from its start. A line longer than VS_AGENT_MAX_LINE
  * is cut: not sent, counted, its number skipped (Dom0 sees a gap of one).
  *
@@ -27,6 +29,7 @@
 #define VS_TAIL_POLL_NS   (100 * 1000000LL)
 #define VS_TAIL_BACKLOG   (1024 * 1024)         /* bytes of lines waiting to be sent, per log */
 #define VS_TAIL_READ      (256 * 1024)          /* bytes read per poll, per log */
+#define VS_TAIL_HEAD      64                    /* first bytes compared at each poll */
 
 typedef struct vs_tail_spec {
 	char path[VS_AGENT_MAX_LOG_PATH + 1];
