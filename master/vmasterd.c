@@ -2125,27 +2125,38 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < n_eps; i++)
 		vs_notice("vmasterd %s on %s", PACKAGE_VERSION, eps[i]);
 	while (!s_stop) {
+		/* only the sockets there are: a NULL item would poll file descriptor 0 */
 		zmq_pollitem_t it[2 * MAX_EPS + 1];
+		int what[2 * MAX_EPS + 1];      /* i: ROUTER i, MAX_EPS + i: its monitor, -1: ZAP */
 		size_t ni = 0;
 
 		for (size_t i = 0; i < m.n_socks; i++) {
+			what[ni] = (int)i;
 			it[ni++] = (zmq_pollitem_t){ m.socks[i], 0, ZMQ_POLLIN, 0 };
-			it[ni++] = (zmq_pollitem_t){ m.mons[i], 0, m.mons[i] ? ZMQ_POLLIN : 0, 0 };
+			if (m.mons[i]) {
+				what[ni] = MAX_EPS + (int)i;
+				it[ni++] = (zmq_pollitem_t){ m.mons[i], 0, ZMQ_POLLIN, 0 };
+			}
 		}
-		it[ni++] = (zmq_pollitem_t){ m.zap, 0, m.zap ? ZMQ_POLLIN : 0, 0 };
+		if (m.zap) {
+			what[ni] = -1;
+			it[ni++] = (zmq_pollitem_t){ m.zap, 0, ZMQ_POLLIN, 0 };
+		}
 		if (zmq_poll(it, (int)ni, 100) < 0 && errno != EINTR) {
 			vs_err("zmq_poll: %s", zmq_strerror(errno));
 			rc = 1;
 			break;
 		}
-		for (size_t i = 0; i < m.n_socks; i++) {
-			if (it[2 * i].revents & ZMQ_POLLIN)
-				s_process(&m, (int)i);
-			if (it[2 * i + 1].revents & ZMQ_POLLIN)
-				s_monitor(&m, m.mons[i]);
+		for (size_t i = 0; i < ni; i++) {
+			if (!(it[i].revents & ZMQ_POLLIN))
+				continue;
+			if (what[i] < 0)
+				s_zap(&m);
+			else if (what[i] >= MAX_EPS)
+				s_monitor(&m, m.mons[what[i] - MAX_EPS]);
+			else
+				s_process(&m, what[i]);
 		}
-		if (it[ni - 1].revents & ZMQ_POLLIN)
-			s_zap(&m);
 		if (vs_mono_ns() >= next_tick) {
 			s_tick(&m);
 			next_tick = vs_mono_ns() + 100 * VS_NS_PER_MSEC;
