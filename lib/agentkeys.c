@@ -91,6 +91,23 @@ vs_keyfile_read(const char *path, char *pub_r, char *sec_r, char *err, size_t er
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
+	if (sec_r) {
+		struct stat st;
+
+		/* a secret anyone else can read is no secret: refuse it, as ssh does */
+		if (fstat(fileno(f), &st) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (st.st_mode & (S_IRGRP | S_IROTH)) {
+			snprintf(err, errlen, "%s: secret key file is %s-readable (mode %04o); "
+			    "chmod 600 it", path, (st.st_mode & S_IROTH) ? "world" : "group",
+			    (unsigned)(st.st_mode & 07777));
+			rc = -EPERM;
+			goto out;
+		}
+	}
 	while (fgets(line, sizeof(line), f)) {
 		char *l = s_trim(line), *eq, *v;
 
@@ -99,6 +116,12 @@ vs_keyfile_read(const char *path, char *pub_r, char *sec_r, char *err, size_t er
 			snprintf(err, errlen, "%s: too long for a key file", path);
 			rc = -EFBIG;
 			goto out;
+		}
+		/* a bare key first: Z85 has '#' and '=' in its alphabet */
+		if (vs_z85_key_ok(l) && !have_pub) {
+			memcpy(pub_r, l, VS_Z85_KEY_LEN + 1);
+			have_pub = 1;
+			continue;
 		}
 		if (*l == '\0' || *l == '#')
 			continue;

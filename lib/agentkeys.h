@@ -32,7 +32,8 @@ int vs_keyfile_write(const char *path, const char *pub, const char *sec, char *e
     size_t errlen);
 /* Reads a key file: "public-key = Z85" and "secret-key = Z85" lines (as written by
  * vs_keyfile_write), or one bare Z85 public key. sec_r may be NULL; a missing secret key is
- * then no error, else -ENOKEY. pub_r and sec_r have room for VS_Z85_KEY_LEN + 1. */
+ * then no error, else -ENOKEY. pub_r and sec_r have room for VS_Z85_KEY_LEN + 1. With sec_r,
+ * a file that group or others may read is refused (-EPERM, naming the file and its mode). */
 int vs_keyfile_read(const char *path, char *pub_r, char *sec_r, char *err, size_t errlen);
 /* Makes a key pair and writes it to path unless path exists; reads it back either way. */
 int vs_keyfile_ensure(const char *path, char *pub_r, char *sec_r, int *created_r, char *err,

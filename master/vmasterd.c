@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "dpg.h"
 #include "dpgwire.h"
+#include "hostkeys.h"
 #include "log.h"
 #include "output.h"
 
@@ -36,6 +37,9 @@
  * VS_DPG_HEARTBEAT_NS. */
 #define HOST_GONE_NS (3 * VS_NS_PER_SEC / 2)
 #define MAX_ID       256
+#define MAX_EPS      4                  /* -s given at most this often */
+#define ZAP_EP       "inproc://zeromq.zap.01"
+#define WARN_NS      (5 * VS_NS_PER_SEC)        /* one warning of a kind per 5 s, at most */
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
 #endif
@@ -49,6 +53,7 @@ typedef struct {
 	char name[VS_DPG_MAX_NAME + 1];
 	unsigned char id[MAX_ID];       /* ZeroMQ routing id */
 	size_t id_len;
+	int sock;                       /* which of the master's sockets it came in on */
 	int up;
 	int64_t last_ns;                /* monotonic, last message */
 	Vsdpg__Register *reg;           /* latest registration (owned) */
@@ -106,20 +111,36 @@ typedef struct {
 } dpg_t;
 
 typedef struct {
-	void *zctx, *sock;
+	int64_t last_ns;
+	uint64_t suppressed;
+} warn_t;
+
+typedef struct {
+	void *zctx;
+	void *socks[MAX_EPS];           /* one ROUTER per -s endpoint */
+	int curve[MAX_EPS];             /* tcp://: CURVE, ZAP-authenticated */
+	void *mons[MAX_EPS];            /* each ROUTER's socket monitor */
+	char ipc_paths[MAX_EPS][512];
+	size_t n_socks;
 	host_t hosts[MAX_HOSTS];
 	size_t n_hosts;
 	dpg_t *dpgs[MAX_DPGS];
 	size_t n_dpgs;
 	uint32_t next_id;
 	uint64_t msgs, msgs_bad, parts_relayed, parts_refused, parts_unroutable;
-	char ipc_path[512];
-	void *mon;                      /* the ROUTER's socket monitor: disconnections */
 	int64_t disc_ns;                /* monotonic, latest disconnection */
 	vs_outs_t *outs;                /* log directory, warehouse */
 	const char *plugin_dir;         /* -P: where `dpg plugin FILE` loads from */
 	vs_dpg_plugin_t *plugins[64];
 	size_t n_plugins;
+	/* -K: the authorized host keys, and what the ZAP handler and the Register check saw */
+	const char *hostkey_dir;
+	vs_hostkey_t *hostkeys;
+	size_t n_hostkeys;
+	struct timespec hostkey_mtime;
+	void *zap;                      /* the ZAP handler's REP socket */
+	uint64_t zap_refused, forged, handshake_failed;
+	warn_t warn_refused, warn_forged;
 } master_t;
 
 /* ---- output helpers --------------------------------------------------------------------- */
@@ -165,7 +186,7 @@ s_add(sbuf_t *b, const char *fmt, ...)
 }
 
 static int
-s_send_to(master_t *m, const unsigned char *id, size_t id_len, Vsdpg__Msg *msg)
+s_send_to(master_t *m, int sock, const unsigned char *id, size_t id_len, Vsdpg__Msg *msg)
 {
 	size_t len;
 	void *buf = vs_dpgwire_pack(msg, &len);
@@ -173,8 +194,8 @@ s_send_to(master_t *m, const unsigned char *id, size_t id_len, Vsdpg__Msg *msg)
 
 	if (!buf)
 		return -ENOMEM;
-	if (zmq_send(m->sock, id, id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-	    zmq_send(m->sock, buf, len, ZMQ_DONTWAIT) < 0)
+	if (zmq_send(m->socks[sock], id, id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(m->socks[sock], buf, len, ZMQ_DONTWAIT) < 0)
 		rc = -errno;
 	free(buf);
 	return rc;
@@ -412,7 +433,7 @@ s_deploy(master_t *m, dpg_t *g, int gone)
 		if (!h || !h->up) {
 			continue;
 		}
-		if (s_send_to(m, h->id, h->id_len, &msg) == 0 && n) {
+		if (s_send_to(m, h->sock, h->id, h->id_len, &msg) == 0 && n) {
 			g->pending++;
 			g->vnodes_sent += n;
 		}
@@ -591,7 +612,7 @@ s_on_part(master_t *m, host_t *h, Vsdpg__Msg *msg)
 		return;
 	}
 	to = s_host(m, s_vhost(g, q->dst));
-	if (!to || !to->up || s_send_to(m, to->id, to->id_len, msg) < 0) {
+	if (!to || !to->up || s_send_to(m, to->sock, to->id, to->id_len, msg) < 0) {
 		m->parts_unroutable++;
 		return;
 	}
@@ -728,7 +749,7 @@ s_host_down(master_t *m, host_t *h)
 }
 
 static void
-s_on_register(master_t *m, const unsigned char *id, size_t id_len, Vsdpg__Msg *msg)
+s_on_register(master_t *m, int sock, const unsigned char *id, size_t id_len, Vsdpg__Msg *msg)
 {
 	Vsdpg__Register *r = msg->register_;
 	host_t *h = s_host(m, r->host);
@@ -743,7 +764,7 @@ s_on_register(master_t *m, const unsigned char *id, size_t id_len, Vsdpg__Msg *m
 		memset(h, 0, sizeof(*h));
 		snprintf(h->name, sizeof(h->name), "%s", r->host);
 		vs_notice("host %s registered with %zu domains", h->name, r->n_domains);
-	} else if (h->up && (h->id_len != id_len || memcmp(h->id, id, id_len))) {
+	} else if (h->up && (h->sock != sock || h->id_len != id_len || memcmp(h->id, id, id_len))) {
 		/* a second process claims a live host's name: the first keeps it */
 		m->msgs_bad++;
 		return;
@@ -753,6 +774,7 @@ s_on_register(master_t *m, const unsigned char *id, size_t id_len, Vsdpg__Msg *m
 	}
 	memcpy(h->id, id, id_len);
 	h->id_len = id_len;
+	h->sock = sock;
 	h->up = 1;
 	h->last_ns = vs_mono_ns();
 	{
@@ -1385,10 +1407,14 @@ s_cmd_hosts(master_t *m, sbuf_t *out)
 			s_add(out, " -");
 		s_add(out, "\n");
 	}
-	s_add(out, "master msgs %llu bad %llu relayed %llu refused %llu unroutable %llu\n",
+	/* the CURVE counters after the older ones, for scripts that read them by position */
+	s_add(out, "master msgs %llu bad %llu relayed %llu refused %llu unroutable %llu "
+	    "zap-refused %llu forged %llu handshake-failed %llu hostkeys %zu\n",
 	    (unsigned long long)m->msgs, (unsigned long long)m->msgs_bad,
 	    (unsigned long long)m->parts_relayed, (unsigned long long)m->parts_refused,
-	    (unsigned long long)m->parts_unroutable);
+	    (unsigned long long)m->parts_unroutable, (unsigned long long)m->zap_refused,
+	    (unsigned long long)m->forged, (unsigned long long)m->handshake_failed,
+	    m->n_hostkeys);
 	return 0;
 }
 
@@ -1552,7 +1578,8 @@ s_cmd_plugin(master_t *m, Vsdpg__Command *c, sbuf_t *out, sbuf_t *err)
 }
 
 static void
-s_on_command(master_t *m, const unsigned char *id, size_t id_len, Vsdpg__Command *c)
+s_on_command(master_t *m, int sock, const unsigned char *id, size_t id_len,
+    Vsdpg__Command *c)
 {
 	Vsdpg__Msg msg = VSDPG__MSG__INIT;
 	Vsdpg__Answer a = VSDPG__ANSWER__INIT;
@@ -1600,16 +1627,49 @@ s_on_command(master_t *m, const unsigned char *id, size_t id_len, Vsdpg__Command
 	a.text = out.s ? out.s : (char *)"";
 	msg.body_case = VSDPG__MSG__BODY_ANSWER;
 	msg.answer = &a;
-	s_send_to(m, id, id_len, &msg);
+	s_send_to(m, sock, id, id_len, &msg);
 	free(out.s);
 	free(err.s);
 }
 
 /* ---- the loop ------------------------------------------------------------------------- */
 
-static void
-s_process(master_t *m)
+/* Logs at most one warning of a kind per WARN_NS, saying how many it held back. */
+static int
+s_warn_due(warn_t *w)
 {
+	int64_t now = vs_mono_ns();
+
+	if (w->last_ns && now - w->last_ns < WARN_NS) {
+		w->suppressed++;
+		return 0;
+	}
+	w->last_ns = now;
+	return 1;
+}
+
+/* A message from a CURVE peer admitted as user (its key's host) that claims to be another
+ * host: dropped, counted, and named in a paced warning. */
+static void
+s_forged(master_t *m, const char *user, const char *claim)
+{
+	const vs_hostkey_t *k = vs_hostkeys_by_host(m->hostkeys, m->n_hostkeys, user);
+
+	m->forged++;
+	if (s_warn_due(&m->warn_forged)) {
+		vs_warn("forged: the key of host %s (%s) sent a message as host %s; dropped "
+		    "(%llu forged in all, %llu warnings held back)", user, k ? k->key : "?",
+		    claim, (unsigned long long)m->forged,
+		    (unsigned long long)m->warn_forged.suppressed);
+		m->warn_forged.suppressed = 0;
+	}
+}
+
+static void
+s_process(master_t *m, int sock)
+{
+	void *zs = m->socks[sock];
+
 	for (int round = 0; round < 4096; round++) {
 		zmq_msg_t f[2];
 		unsigned char id[MAX_ID];
@@ -1617,11 +1677,11 @@ s_process(master_t *m)
 		int more = 0;
 		size_t ml = sizeof(more);
 		Vsdpg__Msg *msg;
-		char err[256];
+		char err[256], user[VS_KEYDOM_MAX + 1];
 		host_t *h = NULL;
 
 		zmq_msg_init(&f[0]);
-		if (zmq_msg_recv(&f[0], m->sock, ZMQ_DONTWAIT) < 0) {
+		if (zmq_msg_recv(&f[0], zs, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&f[0]);
 			return;
 		}
@@ -1630,25 +1690,32 @@ s_process(master_t *m)
 			id_len = MAX_ID;
 		memcpy(id, zmq_msg_data(&f[0]), id_len);
 		zmq_msg_close(&f[0]);
-		zmq_getsockopt(m->sock, ZMQ_RCVMORE, &more, &ml);
+		zmq_getsockopt(zs, ZMQ_RCVMORE, &more, &ml);
 		if (!more) {
 			m->msgs_bad++;
 			continue;
 		}
 		zmq_msg_init(&f[1]);
-		zmq_msg_recv(&f[1], m->sock, ZMQ_DONTWAIT);
-		zmq_getsockopt(m->sock, ZMQ_RCVMORE, &more, &ml);
+		zmq_msg_recv(&f[1], zs, ZMQ_DONTWAIT);
+		zmq_getsockopt(zs, ZMQ_RCVMORE, &more, &ml);
 		m->msgs++;
 		if (more) {
 			m->msgs_bad++;
 			zmq_msg_close(&f[1]);
 			do {
 				zmq_msg_init(&f[1]);
-				zmq_msg_recv(&f[1], m->sock, ZMQ_DONTWAIT);
-				zmq_getsockopt(m->sock, ZMQ_RCVMORE, &more, &ml);
+				zmq_msg_recv(&f[1], zs, ZMQ_DONTWAIT);
+				zmq_getsockopt(zs, ZMQ_RCVMORE, &more, &ml);
 				zmq_msg_close(&f[1]);
 			} while (more);
 			continue;
+		}
+		user[0] = '\0';
+		if (m->curve[sock]) {
+			/* the host name the ZAP handler gave the peer's key */
+			const char *u = zmq_msg_gets(&f[1], "User-Id");
+
+			snprintf(user, sizeof(user), "%s", u ? u : "");
 		}
 		msg = vs_dpgwire_decode(zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), err, sizeof(err));
 		zmq_msg_close(&f[1]);
@@ -1658,15 +1725,27 @@ s_process(master_t *m)
 			continue;
 		}
 		for (size_t i = 0; i < m->n_hosts && !h; i++)
-			if (m->hosts[i].up && m->hosts[i].id_len == id_len &&
-			    !memcmp(m->hosts[i].id, id, id_len))
+			if (m->hosts[i].up && m->hosts[i].sock == sock &&
+			    m->hosts[i].id_len == id_len && !memcmp(m->hosts[i].id, id, id_len))
 				h = &m->hosts[i];
+		/* on a CURVE socket a host speaks only under its key's name */
+		if (m->curve[sock] && msg->body_case == VSDPG__MSG__BODY_REGISTER &&
+		    strcmp(msg->register_->host, user)) {
+			s_forged(m, user, msg->register_->host);
+			vsdpg__msg__free_unpacked(msg, NULL);
+			continue;
+		}
+		if (m->curve[sock] && h && strcmp(h->name, user)) {
+			s_forged(m, user, h->name);
+			vsdpg__msg__free_unpacked(msg, NULL);
+			continue;
+		}
 		switch (msg->body_case) {
 		case VSDPG__MSG__BODY_REGISTER:
-			s_on_register(m, id, id_len, msg);
+			s_on_register(m, sock, id, id_len, msg);
 			break;
 		case VSDPG__MSG__BODY_COMMAND:
-			s_on_command(m, id, id_len, msg->command);
+			s_on_command(m, sock, id, id_len, msg->command);
 			break;
 		case VSDPG__MSG__BODY_PART:
 		case VSDPG__MSG__BODY_DEPLOYED:
@@ -1687,10 +1766,45 @@ s_process(master_t *m)
 	}
 }
 
+/* (Re)reads -K when the directory changed (a file added, removed or renamed), or when
+ * force; a bad directory on a re-read keeps the keys it had. 0, or -1 with the error logged. */
+static int
+s_hostkeys(master_t *m, int force)
+{
+	struct stat st;
+	vs_hostkey_t *keys;
+	size_t n, bad = 0;
+	char err[512];
+
+	if (!m->hostkey_dir)
+		return 0;
+	if (!force && stat(m->hostkey_dir, &st) == 0 &&
+	    st.st_mtim.tv_sec == m->hostkey_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == m->hostkey_mtime.tv_nsec)
+		return 0;
+	if (stat(m->hostkey_dir, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	if (vs_hostkeys_load(m->hostkey_dir, &keys, &n, &bad, err, sizeof(err)) < 0) {
+		vs_err("%s%s", err, force ? "" : "; keeping the keys read before");
+		m->hostkey_mtime = st.st_mtim;
+		return -1;
+	}
+	m->hostkey_mtime = st.st_mtim;
+	if (bad)
+		vs_warn("host keys: %zu bad or conflicting HOST.pub file(s) in %s left out", bad,
+		    m->hostkey_dir);
+	vs_notice("host keys: %zu host(s) from %s", n, m->hostkey_dir);
+	free(m->hostkeys);
+	m->hostkeys = keys;
+	m->n_hostkeys = n;
+	return 0;
+}
+
 static void
 s_tick(master_t *m)
 {
 	int64_t now = vs_mono_ns();
+	static int64_t keys_ns;
 
 	for (size_t i = 0; i < m->n_hosts; i++) {
 		int64_t silent = now - m->hosts[i].last_ns;
@@ -1699,6 +1813,111 @@ s_tick(master_t *m)
 		    (m->disc_ns > m->hosts[i].last_ns - HOST_GONE_NS && silent > HOST_GONE_NS)))
 			s_host_down(m, &m->hosts[i]);
 	}
+	if (now - keys_ns >= VS_NS_PER_SEC) {
+		keys_ns = now;
+		s_hostkeys(m, 0);
+	}
+}
+
+static int
+s_frame_is(zmq_msg_t *f, const char *s)
+{
+	return zmq_msg_size(f) == strlen(s) && !memcmp(zmq_msg_data(f), s, strlen(s));
+}
+
+/* One ZAP request (RFC 27): a CURVE client is admitted only with a key of -K, and its
+ * User-Id is that key's host. Only the tcp:// sockets ask (they alone set a ZAP domain). */
+static void
+s_zap(master_t *m)
+{
+	zmq_msg_t f[8];
+	int n = 0, more = 1;
+	const vs_hostkey_t *k = NULL;
+	const char *code = "400", *text = "unknown key", *user = "";
+
+	while (more && n < 8) {
+		zmq_msg_init(&f[n]);
+		if (zmq_msg_recv(&f[n], m->zap, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&f[n]);
+			break;
+		}
+		more = zmq_msg_more(&f[n]);
+		n++;
+	}
+	while (more) {                  /* more frames than ZAP has: drain them */
+		zmq_msg_t x;
+
+		zmq_msg_init(&x);
+		if (zmq_msg_recv(&x, m->zap, ZMQ_DONTWAIT) < 0)
+			more = 0;
+		else
+			more = zmq_msg_more(&x);
+		zmq_msg_close(&x);
+	}
+	if (n == 0)
+		return;
+	if (n >= 7 && s_frame_is(&f[5], "CURVE") && zmq_msg_size(&f[6]) == 32)
+		k = vs_hostkeys_find(m->hostkeys, m->n_hostkeys, zmq_msg_data(&f[6]));
+	if (k) {
+		code = "200";
+		text = "OK";
+		user = k->host;
+	} else {
+		char z85[VS_Z85_KEY_LEN + 1] = "?";
+
+		m->zap_refused++;
+		if (n >= 7 && zmq_msg_size(&f[6]) == 32)
+			zmq_z85_encode(z85, zmq_msg_data(&f[6]), 32);
+		if (s_warn_due(&m->warn_refused)) {
+			vs_warn("refused a CURVE client with key %s: not in %s (%llu refused in "
+			    "all, %llu warnings held back)", z85, m->hostkey_dir,
+			    (unsigned long long)m->zap_refused,
+			    (unsigned long long)m->warn_refused.suppressed);
+			m->warn_refused.suppressed = 0;
+		}
+	}
+	zmq_send(m->zap, "1.0", 3, ZMQ_SNDMORE);
+	if (n >= 2)
+		zmq_send(m->zap, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), ZMQ_SNDMORE);
+	else
+		zmq_send(m->zap, "", 0, ZMQ_SNDMORE);
+	zmq_send(m->zap, code, 3, ZMQ_SNDMORE);
+	zmq_send(m->zap, text, strlen(text), ZMQ_SNDMORE);
+	zmq_send(m->zap, user, strlen(user), ZMQ_SNDMORE);
+	zmq_send(m->zap, "", 0, 0);
+	for (int i = 0; i < n; i++)
+		zmq_msg_close(&f[i]);
+}
+
+/* One monitor event: disconnections time the hosts' downs; failed handshakes (a wrong
+ * server key, a client without CURVE) are counted. */
+static void
+s_monitor(master_t *m, void *mon)
+{
+	zmq_msg_t f;
+	int more = 1, first = 1;
+	size_t ml = sizeof(more);
+
+	while (more) {  /* event frame, address frame */
+		zmq_msg_init(&f);
+		if (zmq_msg_recv(&f, mon, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&f);
+			break;
+		}
+		if (first && zmq_msg_size(&f) >= 2) {
+			uint16_t ev;
+
+			memcpy(&ev, zmq_msg_data(&f), sizeof(ev));
+			if (ev == ZMQ_EVENT_DISCONNECTED)
+				m->disc_ns = vs_mono_ns();
+			else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+			    ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+				m->handshake_failed++;
+		}
+		first = 0;
+		zmq_getsockopt(mon, ZMQ_RCVMORE, &more, &ml);
+		zmq_msg_close(&f);
+	}
 }
 
 static int
@@ -1706,16 +1925,21 @@ s_bind(master_t *m, const char *ep, const char *keyfile)
 {
 	int hwm = 100000, linger = 0, mand = 1;
 	int64_t max = VS_DPG_MAX_MSG;
+	size_t i = m->n_socks;
+	void *sock;
+	char mep[64];
 
-	m->sock = zmq_socket(m->zctx, ZMQ_ROUTER);
-	if (!m->sock)
+	sock = zmq_socket(m->zctx, ZMQ_ROUTER);
+	if (!sock)
 		return -1;
-	zmq_setsockopt(m->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(m->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(m->sock, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(m->sock, ZMQ_ROUTER_MANDATORY, &mand, sizeof(mand));
+	m->socks[i] = sock;
+	m->n_socks++;
+	zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &mand, sizeof(mand));
 	/* larger frames are dropped by libzmq with the connection: the memory bound */
-	zmq_setsockopt(m->sock, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+	zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof(max));
 	if (!strncmp(ep, "tcp://", 6)) {
 		char pub[VS_Z85_KEY_LEN + 1], sec[VS_Z85_KEY_LEN + 1], err[512];
 		int one = 1;
@@ -1725,31 +1949,43 @@ s_bind(master_t *m, const char *ep, const char *keyfile)
 			    keyfile ? ": " : "", keyfile ? err : "");
 			return -1;
 		}
-		zmq_setsockopt(m->sock, ZMQ_CURVE_SERVER, &one, sizeof(one));
-		zmq_setsockopt(m->sock, ZMQ_CURVE_SECRETKEY, sec, sizeof(sec));
+		if (!m->hostkey_dir) {
+			vs_err("a tcp:// endpoint needs --host-keys DIR: the hosts' public keys "
+			    "(HOST.pub), which alone may connect");
+			explicit_bzero(sec, sizeof(sec));
+			return -1;
+		}
+		zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof(one));
+		zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sec, sizeof(sec));
+		zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, "vmasterd", 8);
 		explicit_bzero(sec, sizeof(sec));
-		vs_notice("CURVE on %s, server key %s", ep, pub);
+		m->curve[i] = 1;
+		vs_notice("CURVE on %s, server key %s, hosts' keys from %s", ep, pub,
+		    m->hostkey_dir);
 	} else if (!strncmp(ep, "ipc://", 6)) {
 		char dir[512], *slash;
 
-		snprintf(m->ipc_path, sizeof(m->ipc_path), "%s", ep + 6);
+		snprintf(m->ipc_paths[i], sizeof(m->ipc_paths[i]), "%s", ep + 6);
 		snprintf(dir, sizeof(dir), "%s", ep + 6);
 		if ((slash = strrchr(dir, '/')) && slash != dir) {
 			*slash = '\0';
 			if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 				vs_warn("mkdir %s: %s", dir, strerror(errno));
 		}
-		unlink(m->ipc_path);
+		unlink(m->ipc_paths[i]);
 	}
-	if (zmq_bind(m->sock, ep) < 0) {
+	if (zmq_bind(sock, ep) < 0) {
 		vs_err("bind %s: %s", ep, zmq_strerror(errno));
+		m->ipc_paths[i][0] = '\0';
 		return -1;
 	}
-	if (m->ipc_path[0])
-		chmod(m->ipc_path, 0600);
-	if (zmq_socket_monitor(m->sock, "inproc://vmasterd-monitor", ZMQ_EVENT_DISCONNECTED) == 0 &&
-	    (m->mon = zmq_socket(m->zctx, ZMQ_PAIR)) != NULL)
-		zmq_connect(m->mon, "inproc://vmasterd-monitor");
+	if (m->ipc_paths[i][0])
+		chmod(m->ipc_paths[i], 0600);
+	snprintf(mep, sizeof(mep), "inproc://vmasterd-monitor-%zu", i);
+	if (zmq_socket_monitor(sock, mep, ZMQ_EVENT_DISCONNECTED |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0 &&
+	    (m->mons[i] = zmq_socket(m->zctx, ZMQ_PAIR)) != NULL)
+		zmq_connect(m->mons[i], mep);
 	return 0;
 }
 
@@ -1757,15 +1993,20 @@ static void
 s_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: vmasterd [-d] [-s ENDPOINT] [-k KEYFILE] [-L DIR] [-w URL] [-P DIR]\n"
+	    "usage: vmasterd [-d] [-s ENDPOINT]... [-k KEYFILE -K DIR] [-L DIR] [-w URL] [-P DIR]\n"
 	    "\n"
 	    "The vscope VMaster: hosts (vscoped) register here; `vscope dpg` builds, changes\n"
 	    "and reads Distributed Processing Graphs through it. Runs in the foreground and\n"
 	    "logs to stderr.\n"
 	    "\n"
 	    "  -s, --endpoint ENDPOINT ROUTER endpoint (default %s);\n"
-	    "                          tcp:// needs -k (CURVE)\n"
+	    "                          up to %d times (e.g. tcp:// for the hosts, ipc:// for\n"
+	    "                          the console);"
+	    " tcp:// needs -k and -K (CURVE)\n"
 	    "  -k, --key FILE          CURVE key pair (vscope keygen) for a tcp:// endpoint\n"
+	    "  -K, --host-keys DIR     the hosts allowed on tcp://: DIR/HOST.pub holds HOST's\n"
+	    "                          public key, and HOST may register under no other name;\n"
+	    "                          DIR must be root's and not writable by group or others\n"
 	    "  -L, --log-dir DIR       dpg-ID.log of DPGs created with out=log (default %s)\n"
 	    "      --log-size BYTES    rotate a log file at this size (default 1048576)\n"
 	    "      --log-keep N        rotated files kept, dpg-ID.log.1..N (default 3)\n"
@@ -1775,7 +2016,7 @@ s_usage(FILE *f)
 	    "                          not writable by group or others)\n"
 	    "  -d, --debug             log debug messages\n"
 	    "  -h, --help              this text\n"
-	    "See vmasterd(8).\n", VS_DPG_DEFAULT_ENDPOINT, DEFAULT_LOG_DIR, DEFAULT_WAREHOUSE);
+	    "See vmasterd(8).\n", VS_DPG_DEFAULT_ENDPOINT, MAX_EPS, DEFAULT_LOG_DIR, DEFAULT_WAREHOUSE);
 }
 
 int
@@ -1784,6 +2025,7 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "endpoint", required_argument, NULL, 's' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "host-keys", required_argument, NULL, 'K' },
 		{ "log-dir", required_argument, NULL, 'L' },
 		{ "log-size", required_argument, NULL, 1001 },
 		{ "log-keep", required_argument, NULL, 1002 },
@@ -1794,7 +2036,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static master_t m;
-	const char *ep = VS_DPG_DEFAULT_ENDPOINT, *keyfile = NULL;
+	const char *eps[MAX_EPS] = { VS_DPG_DEFAULT_ENDPOINT }, *keyfile = NULL;
+	size_t n_eps = 0;
 	int opt, debug = 0, rc = 0;
 	struct sigaction sa;
 	char hostname[256] = "";
@@ -1804,11 +2047,18 @@ main(int argc, char **argv)
 	uint32_t u;
 	int64_t next_tick = 0;
 
-	while ((opt = getopt_long(argc, argv, "s:k:L:w:P:dh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:k:K:L:w:P:dh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'P': m.plugin_dir = optarg; break;
-		case 's': ep = optarg; break;
+		case 's':
+			if (n_eps == MAX_EPS) {
+				fprintf(stderr, "vmasterd: -s: at most %d endpoints\n", MAX_EPS);
+				return 2;
+			}
+			eps[n_eps++] = optarg;
+			break;
 		case 'k': keyfile = optarg; break;
+		case 'K': m.hostkey_dir = optarg; break;
 		case 'L': oc.log_dir = optarg; break;
 		case 'w': oc.warehouse = optarg; break;
 		case 1001:
@@ -1848,36 +2098,64 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	m.zctx = zmq_ctx_new();
-	if (!m.zctx || s_bind(&m, ep, keyfile) < 0) {
+	if (!m.zctx) {
 		rc = 1;
 		goto out;
 	}
-	vs_notice("vmasterd %s on %s", PACKAGE_VERSION, ep);
+	if (n_eps == 0)
+		n_eps = 1;
+	if (m.hostkey_dir) {
+		/* the handler binds before any CURVE socket does, so no handshake goes unasked */
+		if (s_hostkeys(&m, 1) < 0) {
+			rc = 1;
+			goto out;
+		}
+		m.zap = zmq_socket(m.zctx, ZMQ_REP);
+		if (!m.zap || zmq_bind(m.zap, ZAP_EP) < 0) {
+			vs_err("ZAP handler %s: %s", ZAP_EP, zmq_strerror(errno));
+			rc = 1;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n_eps; i++)
+		if (s_bind(&m, eps[i], keyfile) < 0) {
+			rc = 1;
+			goto out;
+		}
+	for (size_t i = 0; i < n_eps; i++)
+		vs_notice("vmasterd %s on %s", PACKAGE_VERSION, eps[i]);
 	while (!s_stop) {
-		zmq_pollitem_t it[2] = { { m.sock, 0, ZMQ_POLLIN, 0 }, { m.mon, 0, ZMQ_POLLIN, 0 } };
+		/* only the sockets there are: a NULL item would poll file descriptor 0 */
+		zmq_pollitem_t it[2 * MAX_EPS + 1];
+		int what[2 * MAX_EPS + 1];      /* i: ROUTER i, MAX_EPS + i: its monitor, -1: ZAP */
+		size_t ni = 0;
 
-		if (zmq_poll(it, m.mon ? 2 : 1, 100) < 0 && errno != EINTR) {
+		for (size_t i = 0; i < m.n_socks; i++) {
+			what[ni] = (int)i;
+			it[ni++] = (zmq_pollitem_t){ m.socks[i], 0, ZMQ_POLLIN, 0 };
+			if (m.mons[i]) {
+				what[ni] = MAX_EPS + (int)i;
+				it[ni++] = (zmq_pollitem_t){ m.mons[i], 0, ZMQ_POLLIN, 0 };
+			}
+		}
+		if (m.zap) {
+			what[ni] = -1;
+			it[ni++] = (zmq_pollitem_t){ m.zap, 0, ZMQ_POLLIN, 0 };
+		}
+		if (zmq_poll(it, (int)ni, 100) < 0 && errno != EINTR) {
 			vs_err("zmq_poll: %s", zmq_strerror(errno));
 			rc = 1;
 			break;
 		}
-		if (it[0].revents & ZMQ_POLLIN)
-			s_process(&m);
-		if (m.mon && (it[1].revents & ZMQ_POLLIN)) {
-			zmq_msg_t f;
-			int more = 1;
-			size_t ml = sizeof(more);
-
-			while (more) {  /* event frame, address frame */
-				zmq_msg_init(&f);
-				if (zmq_msg_recv(&f, m.mon, ZMQ_DONTWAIT) < 0) {
-					zmq_msg_close(&f);
-					break;
-				}
-				zmq_getsockopt(m.mon, ZMQ_RCVMORE, &more, &ml);
-				zmq_msg_close(&f);
-			}
-			m.disc_ns = vs_mono_ns();
+		for (size_t i = 0; i < ni; i++) {
+			if (!(it[i].revents & ZMQ_POLLIN))
+				continue;
+			if (what[i] < 0)
+				s_zap(&m);
+			else if (what[i] >= MAX_EPS)
+				s_monitor(&m, m.mons[what[i] - MAX_EPS]);
+			else
+				s_process(&m, what[i]);
 		}
 		if (vs_mono_ns() >= next_tick) {
 			s_tick(&m);
@@ -1901,15 +2179,18 @@ out:
 	/* the monitor stops before its reader closes: a PAIR without a peer blocks on send,
 	 * so an event in between (a host disconnecting) would hang the I/O thread holding the
 	 * lock that stopping the monitor needs, and vmasterd would never exit */
-	if (m.sock)
-		zmq_socket_monitor(m.sock, NULL, 0);
-	if (m.mon)
-		zmq_close(m.mon);
-	if (m.sock)
-		zmq_close(m.sock);
+	for (size_t i = 0; i < m.n_socks; i++) {
+		zmq_socket_monitor(m.socks[i], NULL, 0);
+		if (m.mons[i])
+			zmq_close(m.mons[i]);
+		zmq_close(m.socks[i]);
+		if (m.ipc_paths[i][0])
+			unlink(m.ipc_paths[i]);
+	}
+	if (m.zap)
+		zmq_close(m.zap);
+	free(m.hostkeys);
 	if (m.zctx)
 		zmq_ctx_term(m.zctx);
-	if (m.ipc_path[0])
-		unlink(m.ipc_path);
 	return rc;
 }
