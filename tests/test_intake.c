@@ -172,8 +172,8 @@ test_decode(void)
 	TAP_IS_INT(s_decode(0, err), VS_DROP_MALFORMED, "an empty frame: malformed (version 0)");
 	memcpy(s_buf, "\x08\x01\x5a\xff\xff\x03", 6);
 	TAP_IS_INT(s_decode(6, err), VS_DROP_MALFORMED, "a length past the end: malformed");
-	memcpy(s_buf, "\x08\x01\x6a\x02\x08\x01", 6);
-	TAP_IS_INT(s_decode(6, err), VS_DROP_UNKNOWN_TYPE, "field 13: unknown type");
+	memcpy(s_buf, "\x08\x01\x7a\x02\x08\x01", 6);
+	TAP_IS_INT(s_decode(6, err), VS_DROP_UNKNOWN_TYPE, "field 15: unknown type");
 	memcpy(s_buf, "\x08\x02\x5a\x00", 4);
 	TAP_IS_INT(s_decode(4, err), VS_DROP_MALFORMED, "version 2: malformed (%s)", err);
 	memcpy(s_buf, "\x08\x01\x5a\x00", 4);

@@ -64,6 +64,13 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "lines, gaps, rotations, truncations, cut and dropped lines per domain and log)",
 	  "      --stats             the counters only\n"
 	  "      --cursor N          the batches from N on (default: the oldest kept)\n" },
+	{ "guest-samples", vs_cmd_guest_samples,
+	  "[options] [DOMAIN]",
+	  "Show the resource samples guests' agents take at ms intervals (CPU ticks, memory\n"
+	  "with Dirty and Writeback, disks, interfaces), as vscoped's intake keeps them",
+	  "      --stats             the counters only (samples, rows, pushed out, bad)\n"
+	  "      --cursor N          the rows from N on (default: the oldest kept)\n"
+	  "      --max-rows N        at most N rows (1..100000, default 20000)\n" },
 	{ "keygen", vs_cmd_keygen,
 	  "[-o FILE]",
 	  "Make a CURVE key pair (Z85): to FILE (mode 0600, printing the public key), or stdout",
