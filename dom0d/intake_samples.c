@@ -19,6 +19,7 @@
 struct domstate {
 	vs_intake_samplestat_t st;
 	int64_t cur_ts;                 /* the sample being rebuilt: its CPU record's time */
+	int open;                       /* its CPU record was kept: its others may follow */
 	int have_mem;
 };
 
@@ -75,11 +76,14 @@ vs_intake_samples_rec(vs_intake_samples_t *q, const vs_intake_rec_t *r)
 	if (r->type == VS_REC_SAMPLE_CPU) {
 		if (r->ts_ns <= d->cur_ts) {
 			d->st.bad++;
+			d->open = 0;    /* and the rest of this sample with it */
 			return -EINVAL;
 		}
 		d->cur_ts = r->ts_ns;
+		d->open = 1;
 		d->have_mem = 0;
-	} else if (r->ts_ns != d->cur_ts || (r->type == VS_REC_SAMPLE_MEM) == d->have_mem) {
+	} else if (!d->open || r->ts_ns != d->cur_ts ||
+	    (r->type == VS_REC_SAMPLE_MEM) == d->have_mem) {
 		d->st.bad++;            /* not of the sample being rebuilt, or MEM twice / missing */
 		return -EINVAL;
 	} else if (r->type == VS_REC_SAMPLE_MEM) {

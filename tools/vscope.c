@@ -138,7 +138,9 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "      --append            add to a run that has a recording\n"
 	  "      --procdir DIR       read stat, diskstats, meminfo, net/dev there (tests)\n"
 	  "      --no-logs           not the guests' log lines from vscoped (fetched by\n"
-	  "                          default when vscoped answers)\n" },
+	  "                          default when vscoped answers)\n"
+	  "      --no-guests         not the guests' resource samples from vscoped\n"
+	  "                          (vscope_guest_*; fetched by default when it answers)\n" },
 	{ "shape", vs_cmd_shape,
 	  "[options] DOMAIN --rate RATE | --list",
 	  "Shape a domain's traffic in Dom0 (tc: IFB + htb), with a lease; --list shows rules",
