@@ -78,13 +78,13 @@ vs_res_spec_parse(const char *v, vs_res_spec_t *spec, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (spec->interval_ns < VS_NS_PER_MSEC || spec->interval_ns > 1000 * VS_NS_PER_MSEC) {
-		snprintf(err, errlen, "resources: interval %lld ns is not between 1ms and 1000ms",
-		    (long long)spec->interval_ns);
+		snprintf(err, errlen, "resources: interval %.6gms is not between 1ms and 1000ms",
+		    (double)spec->interval_ns / 1e6);
 		return -EINVAL;
 	}
 	if (spec->batch_ns < spec->interval_ns || spec->batch_ns > 10 * VS_NS_PER_SEC) {
-		snprintf(err, errlen, "resources: batch %lld ns is not between the interval and 10s",
-		    (long long)spec->batch_ns);
+		snprintf(err, errlen, "resources: batch %.6gms is not between the interval and 10s",
+		    (double)spec->batch_ns / 1e6);
 		return -EINVAL;
 	}
 	if (spec->batch_ns / spec->interval_ns > VS_AGENT_MAX_SAMPLES * 4) {
