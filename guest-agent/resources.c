@@ -284,10 +284,12 @@ vs_res_poll(vs_res_t *self, int64_t now)
 		self->next_sample += lost * self->spec.interval_ns;
 	}
 	self->next_sample += self->spec.interval_ns;
-	if (self->n == HOLD) {          /* Dom0 does not take them: the oldest go */
-		memmove(self->hold, self->hold + 1, (HOLD - 1) * sizeof(*self->hold));
-		self->n--;
-		self->missed++;
+	if (self->n == HOLD) {
+		/* Dom0 does not take them: the older half goes at once (one move per HOLD / 2
+		 * samples, not one per sample), counted */
+		memmove(self->hold, self->hold + HOLD / 2, (HOLD - HOLD / 2) * sizeof(*self->hold));
+		self->n -= HOLD / 2;
+		self->missed += HOLD / 2;
 	}
 	if (vs_res_read(self, &self->hold[self->n]) < 0) {
 		self->missed++;
