@@ -505,6 +505,100 @@ s_guest_logs(vs_control_ctx_t *ctx, const Vsctl__GuestLogsReq *q, Vsctl__GuestLo
 	return 0;
 }
 
+/* ---- guests' resource samples (intake_samples.c) ----------------------------------- */
+
+struct gsrow {
+	Vsctl__GuestSample m;
+	uint64_t v[8];
+	char dev[VS_AGENT_MAX_DEV_NAME + 1];
+};
+
+struct gsamples {
+	struct gsrow *r;
+	Vsctl__GuestSample **rp;
+	size_t n, cap;
+	Vsctl__GuestSamplesStat st, *stp;
+	char dom[VS_KEYDOM_MAX + 1];
+};
+
+static const char *s_gs_kind[] = { "cpu", "mem", "disk", "net" };
+static const size_t s_gs_nv[] = { 8, 6, 5, 4 };
+
+static int
+s_gsample_row(void *arg, const char *domain, const vs_intake_samplerow_t *in)
+{
+	struct gsamples *g = arg;
+	struct gsrow *o;
+	size_t k = in->type - VS_REC_SAMPLE_CPU;
+
+	if (g->n == g->cap)
+		return 1;
+	o = &g->r[g->n];
+	g->rp[g->n++] = &o->m;
+	vsctl__guest_sample__init(&o->m);
+	o->m.domain = (char *)domain;
+	o->m.seq = in->seq;
+	o->m.ts_ns = in->ts_ns;
+	o->m.kind = (char *)s_gs_kind[k];
+	memcpy(o->dev, in->s.dev, sizeof(o->dev));
+	o->dev[sizeof(o->dev) - 1] = '\0';
+	o->m.dev = o->dev;
+	memcpy(o->v, in->s.v, sizeof(o->v));
+	o->m.v = o->v;
+	o->m.n_v = s_gs_nv[k];
+	return 0;
+}
+
+static int
+s_guest_samples(vs_control_ctx_t *ctx, const Vsctl__GuestSamplesReq *q,
+    Vsctl__GuestSamples *out, struct gsamples *g, char *err, size_t errlen)
+{
+	const char *dom = q->domain[0] ? q->domain : NULL;
+	size_t max = q->max_rows ? q->max_rows : 20000;
+	vs_intake_samplestat_t st;
+
+	vsctl__guest_samples__init(out);
+	if (ctx->intake == NULL) {
+		snprintf(err, errlen, "the guest intake is off (no intake-endpoint configured)");
+		return -ENOTSUP;
+	}
+	if (vs_intake_samples_stat(ctx->intake, dom, &st) < 0 && dom) {
+		snprintf(err, errlen, "no guest key is bound to domain %s", dom);
+		return -ENOENT;
+	}
+	if (!q->stats_only) {
+		g->cap = max;
+		g->r = malloc(max * sizeof(*g->r));
+		g->rp = malloc(max * sizeof(*g->rp));
+		if (g->r == NULL || g->rp == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		vs_intake_samples_each(ctx->intake, dom, q->cursor, max, s_gsample_row, g,
+		    &out->next_cursor);
+		out->rows = g->rp;
+		out->n_rows = g->n;
+	} else {
+		vs_intake_samples_each(ctx->intake, dom, UINT64_MAX, 0, s_gsample_row, g,
+		    &out->next_cursor);
+	}
+	vsctl__guest_samples_stat__init(&g->st);
+	snprintf(g->dom, sizeof(g->dom), "%s", dom ? dom : "");
+	g->st.domain = g->dom;
+	g->st.samples = st.samples;
+	g->st.rows = st.rows;
+	g->st.pushed_out = st.pushed_out;
+	g->st.bad = st.bad;
+	g->st.last_ts_ns = st.last_ts_ns;
+	g->stp = &g->st;
+	out->stats = &g->stp;
+	out->n_stats = 1;
+	vs_intake_samples_totals(ctx->intake, &out->kept_rows, &out->kept_bytes, &out->oldest,
+	    &out->pushed_out);
+	out->epoch = ctx->started_ns;
+	return 0;
+}
+
 /* ---- shaping ---------------------------------------------------------------------- */
 
 struct shape_bufs {
@@ -634,6 +728,8 @@ vs_control_handle(vs_control_ctx_t *ctx, const void *buf, size_t len, void **rep
 	Vsctl__Connections conns;
 	Vsctl__GuestConns gconns;
 	Vsctl__GuestLogs glogs;
+	Vsctl__GuestSamples gsamp;
+	struct gsamples gs = { 0 };
 	struct glogs gl = { 0 };
 	struct inv_bufs ib = { 0 };
 	struct read_ctx rc = { 0 };
@@ -696,6 +792,13 @@ vs_control_handle(vs_control_ctx_t *ctx, const void *buf, size_t len, void **rep
 			rep.guest_logs = &glogs;
 		}
 		break;
+	case VSCTL__REQUEST__BODY_GUEST_SAMPLES:
+		status = s_guest_samples(ctx, req->guest_samples, &gsamp, &gs, err, sizeof(err));
+		if (status == 0) {
+			rep.body_case = VSCTL__REPLY__BODY_GUEST_SAMPLES;
+			rep.guest_samples = &gsamp;
+		}
+		break;
 	case VSCTL__REQUEST__BODY_SHAPE:
 	case VSCTL__REQUEST__BODY_UNSHAPE:
 	case VSCTL__REQUEST__BODY_SHAPE_LIST:
@@ -737,6 +840,8 @@ reply:
 	free(gl.bp);
 	free(gl.s);
 	free(gl.sp);
+	free(gs.r);
+	free(gs.rp);
 	return *reply_r ? 0 : -ENOMEM;
 }
 

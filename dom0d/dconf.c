@@ -36,6 +36,7 @@ vs_dconf_defaults(vs_dconf_t *c)
 	c->intake_max_msgs = 100;
 	c->intake_max_conns = 256;
 	c->intake_log_queue = 4 << 20;
+	c->intake_samples_bytes = 16 << 20;
 	c->intake_max_bytes = 1 << 20;
 	c->intake_stats_ns = VS_NS_PER_SEC;
 }
@@ -243,6 +244,15 @@ vs_dconf_set(vs_dconf_t *c, const char *key, const char *v, char *err, size_t er
 		    c->intake_log_queue > (1ULL << 30)) {
 			snprintf(err, errlen, "intake-log-queue: expected a size between 64K and 1G, "
 			    "not \"%.64s\"", v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "intake-samples-bytes")) {
+		if (vs_conf_size(v, &c->intake_samples_bytes) < 0 ||
+		    c->intake_samples_bytes < 65536 || c->intake_samples_bytes > (4ULL << 30)) {
+			snprintf(err, errlen, "intake-samples-bytes: expected a size between 64K and "
+			    "4G, not \"%.64s\"", v);
 			return -EINVAL;
 		}
 		return 0;

@@ -39,6 +39,7 @@ typedef struct vs_dconf {
 	int64_t intake_stats_ns;     /* how often the intake's counters are reported */
 	uint64_t intake_max_conns;   /* connection-table entries kept per domain */
 	uint64_t intake_log_queue;   /* bytes of guests' log lines queued per domain */
+	uint64_t intake_samples_bytes; /* guests' resource samples kept, all domains */
 	char mscope_specs[256];      /* spec directory guests' logs may name; "" = default */
 	/* DPGs (dpg/vnode.h): off while master_endpoint is empty */
 	char master_endpoint[256];   /* vmasterd's ROUTER: ipc://PATH or tcp://ADDR:PORT */

@@ -650,6 +650,7 @@ struct vs_intake {
 	uint32_t b_dom, b_want;
 	int b_active;
 	vs_intake_logs_t *logs;         /* guests' log lines (intake_logs.c) */
+	vs_intake_samples_t *samples;   /* guests' resource samples (intake_samples.c) */
 };
 
 #define BACKOFF_MIN (VS_NS_PER_SEC / 2)
@@ -790,7 +791,9 @@ vs_intake_new(const vs_intake_config_t *cfg, char *err, size_t errlen)
 	self->tables = calloc(VS_AGENTKEYS_MAX, sizeof(*self->tables));
 	self->building.e = calloc(self->cfg.max_conns, sizeof(vs_intake_conn_t));
 	self->logs = vs_intake_logs_new(self->cfg.log_queue);
-	if (self->tables == NULL || self->building.e == NULL || self->logs == NULL) {
+	self->samples = vs_intake_samples_new(self->cfg.samples_bytes);
+	if (self->tables == NULL || self->building.e == NULL || self->logs == NULL ||
+	    self->samples == NULL) {
 		free(self->names);
 		self->names = NULL;
 	}
@@ -843,6 +846,7 @@ vs_intake_destroy(vs_intake_t **self_p)
 	free(self->tables);
 	free(self->building.e);
 	vs_intake_logs_destroy(&self->logs);
+	vs_intake_samples_destroy(&self->samples);
 	free(self);
 	*self_p = NULL;
 }
@@ -1038,6 +1042,11 @@ vs_intake_process(vs_intake_t *self, vs_intake_rec_fn fn, void *arg)
 					self->bad_records++;
 				continue;
 			}
+			if (r->type >= VS_REC_SAMPLE_CPU && r->type <= VS_REC_SAMPLE_NET) {
+				if (vs_intake_samples_rec(self->samples, r) < 0)
+					self->bad_records++;
+				continue;
+			}
 			fn(arg, r->dom == VS_REC_HOST ? NULL : self->names[r->dom], r);
 		}
 	}
@@ -1063,6 +1072,28 @@ vs_intake_logs_totals(const vs_intake_t *self, uint64_t *queued_r, uint64_t *bad
     uint64_t *oldest_r)
 {
 	vs_intake_logs_totals_q(self->logs, queued_r, bad_r, oldest_r);
+}
+
+int
+vs_intake_samples_each(const vs_intake_t *self, const char *domain, uint64_t cursor,
+    size_t max_rows, vs_intake_samplerow_fn fn, void *arg, uint64_t *next_r)
+{
+	return vs_intake_samples_each_q(self->samples, self->names, self->n_names, domain,
+	    cursor, max_rows, fn, arg, next_r);
+}
+
+int
+vs_intake_samples_stat(const vs_intake_t *self, const char *domain,
+    vs_intake_samplestat_t *st)
+{
+	return vs_intake_samples_stat_q(self->samples, self->names, self->n_names, domain, st);
+}
+
+void
+vs_intake_samples_totals(const vs_intake_t *self, uint64_t *rows_r, uint64_t *bytes_r,
+    uint64_t *oldest_r, uint64_t *pushed_r)
+{
+	vs_intake_samples_totals_q(self->samples, rows_r, bytes_r, oldest_r, pushed_r);
 }
 
 void

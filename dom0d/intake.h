@@ -58,7 +58,20 @@ typedef enum {
 	VS_REC_LOG_BEGIN = 8,
 	VS_REC_LOG_TEXT = 9,
 	VS_REC_LOG_END = 10,
+	/* A guest's resource samples (Samples): per sample one CPU and one MEM record, then a
+	 * DISK and a NET record per device, all with the sample's ts_ns (sample.v as the
+	 * message has them: CPU 8 tick counters, MEM 6 kB values, DISK 5, NET 4). The parent
+	 * checks them again, keeps them per domain (intake_samples.c). */
+	VS_REC_SAMPLE_CPU = 11,
+	VS_REC_SAMPLE_MEM = 12,
+	VS_REC_SAMPLE_DISK = 13,
+	VS_REC_SAMPLE_NET = 14,
 } vs_intake_rec_type_t;
+
+typedef struct vs_intake_sample {
+	char dev[VS_AGENT_MAX_DEV_NAME + 1];    /* DISK and NET: the device, NUL-terminated */
+	uint64_t v[8];
+} vs_intake_sample_t;
 
 #define VS_INTAKE_DEFAULT_MAX_CONNS 256 /* entries kept per domain */
 #define VS_INTAKE_MAX_SPECS 128         /* spec names the child knows */
@@ -91,6 +104,7 @@ typedef struct vs_intake_rec {
 		char name[VS_INTAKE_NAME_LEN];  /* NUL-terminated, [A-Za-z0-9_.:-] (ERROR: text) */
 		vs_intake_conn_t conn;  /* VS_REC_CONN */
 		vs_intake_logmeta_t log;        /* VS_REC_LOG_BEGIN */
+		vs_intake_sample_t sample;      /* VS_REC_SAMPLE_* */
 	};
 	double value;
 	uint32_t kind;                  /* 0 gauge, 1 counter */
@@ -127,6 +141,10 @@ typedef struct vs_intake_loginfo {
 typedef vs_intake_drop_t (*vs_intake_logcheck_fn)(void *arg, uint32_t dom,
     const vs_intake_loginfo_t *li, char *err, size_t errlen);
 void vs_intake_set_logcheck(vs_intake_logcheck_fn fn, void *arg);
+
+/* Samples: the child keeps, per domain index, the newest sample time it passed; a message
+ * whose first sample is not after it is dropped (intake_wire.c). Reset with the key table. */
+void vs_intake_samples_reset_order(void);
 
 /* The parent's second look at a record from the child: 0, or -EINVAL with why. */
 int vs_intake_rec_check(const vs_intake_rec_t *rec, char *err, size_t errlen);
@@ -180,6 +198,7 @@ typedef struct vs_intake_config {
 	uint32_t max_conns;             /* entries kept per domain; 0 = the default */
 	int log_level, use_syslog;
 	uint64_t log_queue;             /* bytes of log lines kept per domain; 0 = the default */
+	uint64_t samples_bytes;         /* guests' samples kept, all domains; 0 = 16 MiB */
 	size_t n_specs;                 /* spec names guests' logs may name (mscope specs) */
 	char specs[VS_INTAKE_MAX_SPECS][VS_AGENT_MAX_SPEC_LEN + 1];
 } vs_intake_config_t;
@@ -281,6 +300,51 @@ vs_intake_logcheck_t *vs_intake_logcheck_new(const vs_intake_cfgmsg_t *cfg);
 void vs_intake_logcheck_destroy(vs_intake_logcheck_t **self_p);
 vs_intake_drop_t vs_intake_logcheck(void *arg, uint32_t dom, const vs_intake_loginfo_t *li,
     char *err, size_t errlen);
+
+/* ---- guests' resource samples, kept per domain until pushed out (intake_samples.c) ---- */
+
+/* One record as kept: seq is vscoped-wide and increasing (the fetch cursor). */
+typedef struct vs_intake_samplerow {
+	uint64_t seq;
+	int64_t ts_ns;                  /* the guest's, checked against Dom0's clock */
+	uint32_t dom;
+	uint32_t type;                  /* VS_REC_SAMPLE_* */
+	vs_intake_sample_t s;
+} vs_intake_samplerow_t;
+
+typedef struct vs_intake_samplestat {
+	uint64_t samples;               /* CPU records kept: one per sample */
+	uint64_t rows;                  /* records kept */
+	uint64_t pushed_out;            /* records pushed out of the full store unfetched */
+	uint64_t bad;                   /* refused by the parent (order, form) */
+	int64_t last_ts_ns;
+} vs_intake_samplestat_t;
+
+typedef struct vs_intake_samples vs_intake_samples_t;
+typedef int (*vs_intake_samplerow_fn)(void *arg, const char *domain,
+    const vs_intake_samplerow_t *r);
+vs_intake_samples_t *vs_intake_samples_new(uint64_t max_bytes);
+void vs_intake_samples_destroy(vs_intake_samples_t **self_p);
+/* A SAMPLE record from the child (checked by vs_intake_rec_check): 0, or -EINVAL when it
+ * goes back in time for its domain (dropped, counted). */
+int vs_intake_samples_rec(vs_intake_samples_t *self, const vs_intake_rec_t *r);
+/* Rows with seq >= cursor of domain (NULL: all), oldest first, at most max_rows; *next_r as
+ * vs_intake_logs_each. 0 or fn's non-zero. */
+int vs_intake_samples_each(const vs_intake_t *self, const char *domain, uint64_t cursor,
+    size_t max_rows, vs_intake_samplerow_fn fn, void *arg, uint64_t *next_r);
+/* Per domain (NULL: all); 0 or -ENOENT. */
+int vs_intake_samples_stat(const vs_intake_t *self, const char *domain,
+    vs_intake_samplestat_t *st);
+void vs_intake_samples_totals(const vs_intake_t *self, uint64_t *rows_r, uint64_t *bytes_r,
+    uint64_t *oldest_r, uint64_t *pushed_r);
+/* (the store itself; intake.c passes its names) */
+int vs_intake_samples_each_q(const vs_intake_samples_t *q, char (*names)[VS_KEYDOM_MAX + 1],
+    size_t n_names, const char *domain, uint64_t cursor, size_t max_rows,
+    vs_intake_samplerow_fn fn, void *arg, uint64_t *next_r);
+int vs_intake_samples_stat_q(const vs_intake_samples_t *q, char (*names)[VS_KEYDOM_MAX + 1],
+    size_t n_names, const char *domain, vs_intake_samplestat_t *st);
+void vs_intake_samples_totals_q(const vs_intake_samples_t *q, uint64_t *rows_r,
+    uint64_t *bytes_r, uint64_t *oldest_r, uint64_t *pushed_r);
 
 /* Formats a connection's address and port: "10.0.0.1:80", "[::1]:80". */
 void vs_intake_conn_addr(const vs_intake_conn_t *c, int remote, char *buf, size_t len);

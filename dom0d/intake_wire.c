@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "agent.pb-c.h"
+#include "agentkeys.h"
+#include "clock.h"
 
 #define MAX_US 1e12                     /* 11.6 days: larger latencies are nonsense */
 #define MAX_VALUE 9.0e18                /* stored as int64 */
@@ -148,8 +150,60 @@ s_validate_log(const Vsagent__LogLines *l, char *err, size_t errlen)
 	return VS_DROP_NONE;
 }
 
+/* Samples: the newest sample time the child passed, per domain index (order). */
+static int64_t s_sample_last[VS_AGENTKEYS_MAX];
+
+void
+vs_intake_samples_reset_order(void)
+{
+	memset(s_sample_last, 0, sizeof(s_sample_last));
+}
+
 static vs_intake_drop_t
-s_validate(const Vsagent__AgentMsg *m, char *err, size_t errlen)
+s_validate_samples(const Vsagent__Samples *ss, uint32_t dom, char *err, size_t errlen)
+{
+	int64_t now = vs_now_ns(), prev;
+
+	if (ss->n_samples == 0 || ss->n_samples > VS_AGENT_MAX_SAMPLES)
+		return s_bad(err, errlen, "samples: too many or no %s: %zu (1 to 256)", "samples",
+		    ss->n_samples);
+	if (ss->interval_ms < 1 || ss->interval_ms > 1000)
+		return s_bad(err, errlen, "samples: %s %zu not 1..1000 ms", "interval",
+		    (size_t)ss->interval_ms);
+	prev = dom < VS_AGENTKEYS_MAX ? s_sample_last[dom] : 0;
+	for (size_t i = 0; i < ss->n_samples; i++) {
+		const Vsagent__Sample *x = ss->samples[i];
+
+		if (x->n_cpu != 8 || x->n_mem != 6)
+			return s_bad(err, errlen, "samples: %s #%zu: not 8 cpu and 6 mem values",
+			    "sample", i);
+		if (x->n_disks > VS_AGENT_MAX_SAMPLE_DEVS || x->n_nets > VS_AGENT_MAX_SAMPLE_DEVS)
+			return s_bad(err, errlen, "samples: %s #%zu: over 16 disks or interfaces",
+			    "sample", i);
+		if (x->ts_ns > now + VS_AGENT_SAMPLE_AHEAD_NS)
+			return s_bad(err, errlen, "samples: %s #%zu: time over 10 s ahead of Dom0's",
+			    "sample", i);
+		if (x->ts_ns < now - VS_AGENT_SAMPLE_BEHIND_NS)
+			return s_bad(err, errlen, "samples: %s #%zu: time over 600 s behind Dom0's",
+			    "sample", i);
+		if (x->ts_ns <= prev)
+			return s_bad(err, errlen, "samples: %s #%zu: time not after the previous "
+			    "sample's", "sample", i);
+		prev = x->ts_ns;
+		for (size_t d = 0; d < x->n_disks; d++)
+			if (!s_name_ok(x->disks[d]->name, VS_AGENT_MAX_DEV_NAME, 1))
+				return s_bad(err, errlen, "samples: %s #%zu: a disk name not 1..31 "
+				    "of [A-Za-z0-9_.:-]", "sample", i);
+		for (size_t d = 0; d < x->n_nets; d++)
+			if (!s_name_ok(x->nets[d]->name, VS_AGENT_MAX_DEV_NAME, 1))
+				return s_bad(err, errlen, "samples: %s #%zu: an interface name not "
+				    "1..31 of [A-Za-z0-9_.:-]", "sample", i);
+	}
+	return VS_DROP_NONE;
+}
+
+static vs_intake_drop_t
+s_validate(const Vsagent__AgentMsg *m, uint32_t dom, char *err, size_t errlen)
 {
 	if (m->version != VS_AGENT_VERSION) {
 		snprintf(err, errlen, "unsupported version %u", m->version);
@@ -209,6 +263,8 @@ s_validate(const Vsagent__AgentMsg *m, char *err, size_t errlen)
 	}
 	case VSAGENT__AGENT_MSG__BODY_LOGLINES:
 		return s_validate_log(m->loglines, err, errlen);
+	case VSAGENT__AGENT_MSG__BODY_SAMPLES:
+		return s_validate_samples(m->samples, dom, err, errlen);
 	case VSAGENT__AGENT_MSG__BODY_CONNS: {
 		const Vsagent__Conns *c = m->conns;
 
@@ -381,6 +437,52 @@ s_emit_log(struct emitter *e, const Vsagent__LogLines *l, int64_t ts)
 	s_emit_raw(e, &r);
 }
 
+static void
+s_emit_samples(struct emitter *e, const Vsagent__Samples *ss)
+{
+	vs_intake_rec_t r;
+
+	for (size_t i = 0; i < ss->n_samples; i++) {
+		const Vsagent__Sample *x = ss->samples[i];
+
+		memset(&r, 0, sizeof(r));
+		r.type = VS_REC_SAMPLE_CPU;
+		r.ts_ns = x->ts_ns;
+		memcpy(r.sample.v, x->cpu, 8 * sizeof(uint64_t));
+		s_emit_raw(e, &r);
+		memset(&r, 0, sizeof(r));
+		r.type = VS_REC_SAMPLE_MEM;
+		r.ts_ns = x->ts_ns;
+		memcpy(r.sample.v, x->mem, 6 * sizeof(uint64_t));
+		s_emit_raw(e, &r);
+		for (size_t d = 0; d < x->n_disks; d++) {
+			const Vsagent__DiskSample *k = x->disks[d];
+			memset(&r, 0, sizeof(r));
+			r.type = VS_REC_SAMPLE_DISK;
+			r.ts_ns = x->ts_ns;
+			snprintf(r.sample.dev, sizeof(r.sample.dev), "%s", k->name);
+			r.sample.v[0] = k->reads;
+			r.sample.v[1] = k->read_sectors;
+			r.sample.v[2] = k->writes;
+			r.sample.v[3] = k->write_sectors;
+			r.sample.v[4] = k->io_ms;
+			s_emit_raw(e, &r);
+		}
+		for (size_t d = 0; d < x->n_nets; d++) {
+			const Vsagent__NetSample *k = x->nets[d];
+			memset(&r, 0, sizeof(r));
+			r.type = VS_REC_SAMPLE_NET;
+			r.ts_ns = x->ts_ns;
+			snprintf(r.sample.dev, sizeof(r.sample.dev), "%s", k->name);
+			r.sample.v[0] = k->rx_bytes;
+			r.sample.v[1] = k->rx_packets;
+			r.sample.v[2] = k->tx_bytes;
+			r.sample.v[3] = k->tx_packets;
+			s_emit_raw(e, &r);
+		}
+	}
+}
+
 /*
  * protobuf-c allocates every submessage, repeated array and string of a decoded message:
  * a bump arena for them, reset per message, saves the child a malloc/free pair each (most
@@ -456,7 +558,7 @@ vs_intake_decode(const void *buf, size_t len, uint32_t dom, vs_intake_emit_fn em
 		snprintf(err, errlen, "not a valid AgentMsg encoding");
 		return VS_DROP_MALFORMED;
 	}
-	rc = s_validate(m, err, errlen);
+	rc = s_validate(m, dom, err, errlen);
 	if (rc == VS_DROP_NONE && m->body_case == VSAGENT__AGENT_MSG__BODY_LOGLINES &&
 	    s_logcheck != NULL) {
 		const Vsagent__LogLines *l = m->loglines;
@@ -498,6 +600,10 @@ vs_intake_decode(const void *buf, size_t len, uint32_t dom, vs_intake_emit_fn em
 		s_emit_conns(&e, c, m->sent_ns);
 	} else if (m->body_case == VSAGENT__AGENT_MSG__BODY_LOGLINES) {
 		s_emit_log(&e, m->loglines, m->sent_ns);
+	} else if (m->body_case == VSAGENT__AGENT_MSG__BODY_SAMPLES) {
+		s_emit_samples(&e, m->samples);
+		if (dom < VS_AGENTKEYS_MAX)
+			s_sample_last[dom] = m->samples->samples[m->samples->n_samples - 1]->ts_ns;
 	}
 	if (info_r)
 		info_r->n_records = e.n;
@@ -513,6 +619,30 @@ out:
 int
 vs_intake_rec_check(const vs_intake_rec_t *r, char *err, size_t errlen)
 {
+	if (r->type >= VS_REC_SAMPLE_CPU && r->type <= VS_REC_SAMPLE_NET) {
+		int64_t now = vs_now_ns();
+
+		if (r->dom == VS_REC_HOST) {
+			snprintf(err, errlen, "sample record without a domain");
+			return -EINVAL;
+		}
+		if (r->ts_ns > now + VS_AGENT_SAMPLE_AHEAD_NS ||
+		    r->ts_ns < now - VS_AGENT_SAMPLE_BEHIND_NS - 60 * (int64_t)VS_NS_PER_SEC) {
+			snprintf(err, errlen, "sample record: time out of range");
+			return -EINVAL;
+		}
+		if (r->type >= VS_REC_SAMPLE_DISK) {
+			if (memchr(r->sample.dev, '\0', sizeof(r->sample.dev)) == NULL ||
+			    !s_name_ok(r->sample.dev, VS_AGENT_MAX_DEV_NAME, 1)) {
+				snprintf(err, errlen, "sample record: a bad device name");
+				return -EINVAL;
+			}
+		} else if (r->sample.dev[0] != '\0') {
+			snprintf(err, errlen, "sample record: a device on a cpu or mem record");
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (r->type >= VS_REC_LOG_BEGIN && r->type <= VS_REC_LOG_END) {
 		if (r->dom == VS_REC_HOST) {
 			snprintf(err, errlen, "log record without a domain");

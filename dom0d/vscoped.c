@@ -336,6 +336,7 @@ s_reload_conf(daemon_t *d)
 	    n.intake_max_bytes != d->conf.intake_max_bytes ||
 	    n.intake_max_conns != d->conf.intake_max_conns ||
 	    n.intake_log_queue != d->conf.intake_log_queue ||
+	    n.intake_samples_bytes != d->conf.intake_samples_bytes ||
 	    strcmp(n.mscope_specs, d->conf.mscope_specs))
 		vs_warn("reload: intake settings take effect at the next start");
 	snprintf(n.intake_endpoint, sizeof(n.intake_endpoint), "%s", d->conf.intake_endpoint);
@@ -345,6 +346,7 @@ s_reload_conf(daemon_t *d)
 	n.intake_max_bytes = d->conf.intake_max_bytes;
 	n.intake_max_conns = d->conf.intake_max_conns;
 	n.intake_log_queue = d->conf.intake_log_queue;
+	n.intake_samples_bytes = d->conf.intake_samples_bytes;
 	snprintf(n.mscope_specs, sizeof(n.mscope_specs), "%s", d->conf.mscope_specs);
 	n.intake_stats_ns = d->conf.intake_stats_ns;
 	n.interval_ns = d->conf.interval_ns;
@@ -570,6 +572,7 @@ s_intake_start(daemon_t *d)
 	ic.log_level = d->debug ? VS_LOG_DEBUG : d->conf.log_level;
 	ic.use_syslog = d->conf.use_syslog;
 	ic.log_queue = d->conf.intake_log_queue;
+	ic.samples_bytes = d->conf.intake_samples_bytes;
 	if (vs_intake_spec_names(d->conf.mscope_specs, &ic, err, sizeof(err)) < 0)
 		vs_warn("intake: %s; guests' logs can only name a logformat", err);
 	memcpy(d->intake_pub, ic.public_key, sizeof(d->intake_pub));

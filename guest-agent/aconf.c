@@ -23,6 +23,7 @@ vs_aconf_defaults(vs_aconf_t *c)
 	c->statsd_port = 8125;
 	strcpy(c->hsperf_dir, "/tmp");
 	c->conns = 1;
+	strcpy(c->procdir, "/proc");
 	c->xenstore = -1;
 	c->send_queue = 100;
 	c->log_level = VS_LOG_NOTICE;
@@ -139,6 +140,10 @@ s_key(void *arg, const char *key, const char *v, char *err, size_t errlen)
 		c->n_probes++;
 		return 0;
 	}
+	if (strcmp(key, "resources") == 0)
+		return vs_res_spec_parse(v, &c->resources, err, errlen) < 0 ? -EINVAL : 0;
+	if (strcmp(key, "procdir") == 0)
+		return s_copy(c->procdir, sizeof(c->procdir), v, err, errlen);
 	if (strcmp(key, "log") == 0) {
 		if (c->n_logs == VS_AGENT_MAX_LOGS) {
 			snprintf(err, errlen, "more than %d logs", VS_AGENT_MAX_LOGS);

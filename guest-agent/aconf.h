@@ -8,6 +8,7 @@
 #include "agentkeys.h"
 #include "probe.h"
 #include "tail.h"
+#include "resources.h"
 
 #define VS_ACONF_MAX_PROBES 64          /* = VS_AGENT_MAX_LATENCY: one Report holds them all */
 
@@ -26,6 +27,8 @@ typedef struct vs_aconf {
 	size_t n_probes;
 	vs_tail_spec_t logs[VS_AGENT_MAX_LOGS];        /* log directives (tail.h) */
 	size_t n_logs;
+	vs_res_spec_t resources;        /* the resources directive (resources.h) */
+	char procdir[256];              /* where resources reads; /proc (procdir, for tests) */
 } vs_aconf_t;
 
 void vs_aconf_defaults(vs_aconf_t *c);

@@ -33,6 +33,7 @@
 #include "statsd.h"
 #include "summary.h"
 #include "tail.h"
+#include "resources.h"
 
 #define AGENT_VERSION "vscope-agent " PACKAGE_VERSION
 #define METRICS_PER_MSG 256     /* keeps a Report well under VS_AGENT_MAX_MSG */
@@ -75,6 +76,7 @@ typedef struct agent {
 	 * over its quota is lost, what waits here is not */
 	double log_bytes_rate, log_msgs_rate, log_bytes_tok, log_msgs_tok;
 	int64_t log_tok_ns;
+	vs_res_t *res;                  /* the resources directive (resources.c) */
 } agent_t;
 
 static void
@@ -177,6 +179,83 @@ s_logs(agent_t *a, int64_t now)
 				break;          /* kept, not dropped: sent when the queue has room */
 			vs_tail_consume(a->tails[i], b->n);
 		}
+	}
+}
+
+/* The resource samples: a due batch goes out in messages of at most VS_AGENT_MAX_SAMPLES
+ * (fewer when they would not fit a frame); what a full queue refused waits in the hold. */
+static void
+s_samples(agent_t *a, int64_t now)
+{
+	const vs_res_sample_t *hs;
+	size_t n;
+
+	if (a->res == NULL)
+		return;
+	vs_res_poll(a->res, now);
+	for (int round = 0; round < 16 && vs_res_due(a->res, now, &hs, &n); round++) {
+		static Vsagent__Sample smp[VS_AGENT_MAX_SAMPLES], *smpp[VS_AGENT_MAX_SAMPLES];
+		static Vsagent__DiskSample dk[VS_AGENT_MAX_SAMPLES][VS_AGENT_MAX_SAMPLE_DEVS];
+		static Vsagent__NetSample nt[VS_AGENT_MAX_SAMPLES][VS_AGENT_MAX_SAMPLE_DEVS];
+		static Vsagent__DiskSample *dkp[VS_AGENT_MAX_SAMPLES][VS_AGENT_MAX_SAMPLE_DEVS];
+		static Vsagent__NetSample *ntp[VS_AGENT_MAX_SAMPLES][VS_AGENT_MAX_SAMPLE_DEVS];
+		static uint64_t cpu[VS_AGENT_MAX_SAMPLES][8], mem[VS_AGENT_MAX_SAMPLES][6];
+		Vsagent__AgentMsg m = VSAGENT__AGENT_MSG__INIT;
+		Vsagent__Samples ss = VSAGENT__SAMPLES__INIT;
+
+		if (n > VS_AGENT_MAX_SAMPLES)
+			n = VS_AGENT_MAX_SAMPLES;
+		for (size_t i = 0; i < n; i++) {
+			const vs_res_sample_t *h = &hs[i];
+			Vsagent__Sample *o = &smp[i];
+
+			vsagent__sample__init(o);
+			smpp[i] = o;
+			o->ts_ns = h->ts_ns;
+			memcpy(cpu[i], h->cpu, sizeof(cpu[i]));
+			memcpy(mem[i], h->mem, sizeof(mem[i]));
+			o->n_cpu = 8;
+			o->cpu = cpu[i];
+			o->n_mem = 6;
+			o->mem = mem[i];
+			for (size_t d = 0; d < h->n_disks; d++) {
+				Vsagent__DiskSample *x = &dk[i][d];
+				vsagent__disk_sample__init(x);
+				x->name = (char *)h->disks[d].name;
+				x->reads = h->disks[d].v[0];
+				x->read_sectors = h->disks[d].v[1];
+				x->writes = h->disks[d].v[2];
+				x->write_sectors = h->disks[d].v[3];
+				x->io_ms = h->disks[d].v[4];
+				dkp[i][d] = x;
+			}
+			o->n_disks = h->n_disks;
+			o->disks = dkp[i];
+			for (size_t d = 0; d < h->n_nets; d++) {
+				Vsagent__NetSample *x = &nt[i][d];
+				vsagent__net_sample__init(x);
+				x->name = (char *)h->nets[d].name;
+				x->rx_bytes = h->nets[d].v[0];
+				x->rx_packets = h->nets[d].v[1];
+				x->tx_bytes = h->nets[d].v[2];
+				x->tx_packets = h->nets[d].v[3];
+				ntp[i][d] = x;
+			}
+			o->n_nets = h->n_nets;
+			o->nets = ntp[i];
+		}
+		ss.samples = smpp;
+		ss.interval_ms = (uint32_t)(vs_res_spec(a->res)->interval_ns / VS_NS_PER_MSEC);
+		ss.missed = vs_res_missed(a->res);
+		m.body_case = VSAGENT__AGENT_MSG__BODY_SAMPLES;
+		m.samples = &ss;
+		ss.n_samples = n;
+		while (ss.n_samples > 1 && vsagent__agent_msg__get_packed_size(&m) >
+		    VS_AGENT_MAX_MSG - 64)
+			ss.n_samples /= 2;
+		if (s_send_try(a, &m) < 0)
+			break;          /* kept in the hold: sent when the queue has room */
+		vs_res_consume(a->res, ss.n_samples);
 	}
 }
 
@@ -320,6 +399,10 @@ s_report(agent_t *a, int64_t now_mono)
 		s_metric(a, n, (double)ts->lines, 1);
 		snprintf(n, sizeof(n), "agent.log%zu.backlog_bytes", t);
 		s_metric(a, n, (double)ts->backlog_bytes, 0);
+	}
+	if (a->res) {
+		s_metric(a, "agent.resources.samples", (double)vs_res_taken(a->res), 1);
+		s_metric(a, "agent.resources.missed", (double)vs_res_missed(a->res), 1);
 	}
 	s_metric(a, "agent.dropped_msgs", (double)a->dropped, 1);
 	s_metric(a, "agent.dropped_metrics", (double)a->metrics_dropped, 1);
@@ -524,6 +607,12 @@ s_start(agent_t *a)
 	}
 	if ((rc = s_tails_start(a)) < 0)
 		return rc;
+	if (a->res && (!a->conf.resources.on || memcmp(vs_res_spec(a->res),
+	    &a->conf.resources, sizeof(a->conf.resources))))
+		vs_res_destroy(&a->res);
+	if (a->conf.resources.on && a->res == NULL &&
+	    (a->res = vs_res_new(&a->conf.resources, a->conf.procdir)) == NULL)
+		vs_warn("resources: %s/...: %s; not sampled", a->conf.procdir, strerror(errno));
 	if (a->conf.conns && a->sockdiag == NULL && (a->sockdiag = vs_sockdiag_new()) == NULL)
 		vs_warn("connection table: NETLINK_SOCK_DIAG: %s; not reported", strerror(errno));
 	rc = a->conf.xenstore == 0 ? 0 : vs_discover_publish(a->pub);
@@ -652,6 +741,9 @@ s_run(agent_t *a)
 		if (a->sockdiag && a->next_conns < next)
 			next = a->next_conns;
 		s_logs(a, now);
+		s_samples(a, now);
+		if (a->res && vs_res_deadline(a->res) < next)
+			next = vs_res_deadline(a->res);
 		for (size_t i = 0; i < a->n_tails; i++)
 			if (vs_tail_deadline(a->tails[i]) < next)
 				next = vs_tail_deadline(a->tails[i]);
@@ -787,6 +879,7 @@ out:
 	s_free_probes(a);
 	for (size_t i = 0; i < a->n_tails; i++)
 		vs_tail_destroy(&a->tails[i]);
+	vs_res_destroy(&a->res);
 	s_close_sock(a);
 	if (a->statsd_fd >= 0)
 		close(a->statsd_fd);

@@ -21,5 +21,11 @@
 #define VS_AGENT_MAX_LOG_PATH   255
 #define VS_AGENT_MAX_SPEC_LEN   47              /* [A-Za-z0-9_.-] */
 #define VS_AGENT_MAX_LOGFORMAT  1023            /* printable */
+/* Samples (the agent's resources directive) */
+#define VS_AGENT_MAX_SAMPLES    256             /* Sample entries in one Samples */
+#define VS_AGENT_MAX_SAMPLE_DEVS 16             /* disks, and interfaces, in one Sample */
+#define VS_AGENT_MAX_DEV_NAME   31              /* [A-Za-z0-9_.:-] */
+#define VS_AGENT_SAMPLE_AHEAD_NS  (10LL * 1000000000)   /* at most this ahead of Dom0 */
+#define VS_AGENT_SAMPLE_BEHIND_NS (600LL * 1000000000)  /* at most this behind Dom0 */
 
 #endif

@@ -105,6 +105,16 @@ vs_wire_request_validate(const Vsctl__Request *req, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		return 0;
+	case VSCTL__REQUEST__BODY_GUEST_SAMPLES:
+		if (req->guest_samples->domain[0] && !s_name_ok(req->guest_samples->domain)) {
+			snprintf(err, errlen, "guest_samples: a bad domain name");
+			return -EINVAL;
+		}
+		if (req->guest_samples->max_rows > 100000) {
+			snprintf(err, errlen, "guest_samples: max_rows over 100000");
+			return -EINVAL;
+		}
+		return 0;
 	case VSCTL__REQUEST__BODY_GUEST_LOGS:
 		if (req->guest_logs->domain[0] && !s_name_ok(req->guest_logs->domain)) {
 			snprintf(err, errlen, "guest_logs: a bad domain name");

@@ -17,6 +17,10 @@
  * "no-such-spec"), loglong (a line of 9000 bytes), logmany (1025 lines), logbinary (a line
  * with a 0x01 byte), logback (N messages each numbered from 1 again: from the second on,
  * going back), logflood (messages of -c lines as fast as the socket takes them for -t SECS).
+ * Resource samples (Samples): samples (N messages of -c samples 1 ms apart ending now, disk
+ * "vda", interface "eth0"), samplesmany (257 samples), samplesname (a 32-byte disk name),
+ * samplesbinary (an interface name with a 0x01 byte), samplesfuture (times a day ahead),
+ * samplesback (N messages, from the second on each 10 s before the one before it).
  * Every mode but hello starts with a Hello and waits for its ack, so what follows goes
  * over an accepted connection; prints "sent N" at the end.
  */
@@ -197,6 +201,60 @@ s_hello(void *s, double wait_s, char *domain, size_t dlen)
 	return -ETIMEDOUT;
 }
 
+/* n samples 1 ms apart ending at end_ns; bad: 'n' a 32-byte disk name, 'b' a control byte */
+static size_t
+s_samples(uint8_t *buf, size_t cap, uint64_t seq, long n, int64_t end_ns, int bad)
+{
+	static Vsagent__Sample smp[300], *smpp[300];
+	static Vsagent__DiskSample dk[300], *dkp[300];
+	static Vsagent__NetSample nt[300], *ntp[300];
+	static uint64_t cpu[300][8], mem[300][6];
+	static char longname[40], binname[8] = "et\x01h0";
+	Vsagent__AgentMsg m = VSAGENT__AGENT_MSG__INIT;
+	Vsagent__Samples ss = VSAGENT__SAMPLES__INIT;
+
+	if (n > 300)
+		n = 300;
+	memset(longname, 'd', 32);
+	longname[32] = '\0';
+	for (long i = 0; i < n; i++) {
+		vsagent__sample__init(&smp[i]);
+		smpp[i] = &smp[i];
+		smp[i].ts_ns = end_ns - (n - 1 - i) * 1000000;
+		for (int k = 0; k < 8; k++)
+			cpu[i][k] = (uint64_t)(1000 + i * (k + 1));
+		for (int k = 0; k < 6; k++)
+			mem[i][k] = (uint64_t)(4096 + k);
+		smp[i].n_cpu = 8;
+		smp[i].cpu = cpu[i];
+		smp[i].n_mem = 6;
+		smp[i].mem = mem[i];
+		vsagent__disk_sample__init(&dk[i]);
+		dk[i].name = bad == 'n' ? longname : "vda";
+		dk[i].reads = (uint64_t)i;
+		dkp[i] = &dk[i];
+		smp[i].n_disks = 1;
+		smp[i].disks = &dkp[i];
+		vsagent__net_sample__init(&nt[i]);
+		nt[i].name = bad == 'b' ? binname : "eth0";
+		nt[i].rx_bytes = (uint64_t)i * 100;
+		ntp[i] = &nt[i];
+		smp[i].n_nets = 1;
+		smp[i].nets = &ntp[i];
+	}
+	ss.n_samples = (size_t)n;
+	ss.samples = smpp;
+	ss.interval_ms = 1;
+	m.version = VS_AGENT_VERSION;
+	m.seq = seq;
+	m.sent_ns = s_now();
+	m.body_case = VSAGENT__AGENT_MSG__BODY_SAMPLES;
+	m.samples = &ss;
+	if (vsagent__agent_msg__get_packed_size(&m) > cap)
+		return 0;
+	return vsagent__agent_msg__pack(&m, buf);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -333,14 +391,28 @@ main(int argc, char **argv)
 			} else if (!strcmp(mode, "logbinary")) {
 				len = s_loglines(buf, sizeof(buf), (uint64_t)i + 1, lspec, lfmt, logidx,
 				    (uint64_t)i + 1, 2, 'b');
+			} else if (!strcmp(mode, "samples")) {
+				len = s_samples(buf, sizeof(buf), (uint64_t)i + 1, entries, s_now(), 0);
+			} else if (!strcmp(mode, "samplesmany")) {
+				len = s_samples(buf, sizeof(buf), (uint64_t)i + 1, 257, s_now(), 0);
+			} else if (!strcmp(mode, "samplesname")) {
+				len = s_samples(buf, sizeof(buf), (uint64_t)i + 1, 2, s_now(), 'n');
+			} else if (!strcmp(mode, "samplesbinary")) {
+				len = s_samples(buf, sizeof(buf), (uint64_t)i + 1, 2, s_now(), 'b');
+			} else if (!strcmp(mode, "samplesfuture")) {
+				len = s_samples(buf, sizeof(buf), (uint64_t)i + 1, 2,
+				    s_now() + 86400LL * 1000000000, 0);
+			} else if (!strcmp(mode, "samplesback")) {
+				len = s_samples(buf, sizeof(buf), (uint64_t)i + 1, entries,
+				    s_now() - (int64_t)i * 10 * 1000000000, 0);
 			} else if (!strcmp(mode, "malformed")) {
 				/* a field header whose length runs past the end of the frame */
 				memcpy(buf, "\x08\x01\x5a\xff\xff\x03garbage", 13);
 				len = 13;
 			} else if (!strcmp(mode, "unknown")) {
-				/* version 1, then a length-delimited field 13: a body type that
+				/* version 1, then a length-delimited field 15: a body type that
 				 * does not exist in version 1 */
-				memcpy(buf, "\x08\x01\x6a\x02\x08\x01", 6);
+				memcpy(buf, "\x08\x01\x7a\x02\x08\x01", 6);
 				len = 6;
 			} else {
 				fprintf(stderr, "agentsend: unknown mode %s\n", mode);

@@ -74,6 +74,24 @@ main(void)
 	BAD("probe = x udp 1.2.3.4:5\n", "tcp, http or cmd");
 	BAD("probe = x tcp 1.2.3.4:5\nprobe = x tcp 1.2.3.4:6\n", "defined twice");
 	BAD("bogus = 1\n", "unknown key");
+	BAD("resources = interval=0ms\n", "not between 1ms and 1000ms");
+	BAD("resources = interval=1001ms\n", "not between 1ms and 1000ms");
+	BAD("resources = interval=500us\n", "not between 1ms and 1000ms");
+	BAD("resources = batch=100ms\n", "interval=MS is missing");
+	BAD("resources = interval=10ms batch=5ms\n", "between the interval and 10s");
+	BAD("resources = interval=10ms batch=11s\n", "between the interval and 10s");
+	BAD("resources = interval=1ms batch=2s\n", "batch over 1024 intervals");
+	BAD("resources = interval=10ms every=1\n", "unknown word 'every=1'");
+	BAD("resources = interval=fast\n", "not a duration");
+	rc = s_conf("resources = interval=10ms\n", &c, err, sizeof(err));
+	tap_ok(rc == 0 && c.resources.on && c.resources.interval_ns == 10000000 &&
+	    c.resources.batch_ns == 250000000, "resources = interval=10ms: batch 250 ms (%s)",
+	    rc ? err : "ok");
+	rc = s_conf("resources = interval=1ms batch=1s\n", &c, err, sizeof(err));
+	tap_ok(rc == 0 && c.resources.interval_ns == 1000000 && c.resources.batch_ns ==
+	    1000000000, "resources = interval=1ms batch=1s (%s)", rc ? err : "ok");
+	vs_aconf_defaults(&c);
+	tap_ok(!c.resources.on, "no resources directive: not sampled");
 	unlink(kp);
 	snprintf(text, sizeof(text), "%s/agent.conf", dir);
 	unlink(text);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent.pb-c.h"
+#include "clock.h"
 #include "intake.h"
 #include "tap.h"
 
@@ -172,8 +173,8 @@ test_decode(void)
 	TAP_IS_INT(s_decode(0, err), VS_DROP_MALFORMED, "an empty frame: malformed (version 0)");
 	memcpy(s_buf, "\x08\x01\x5a\xff\xff\x03", 6);
 	TAP_IS_INT(s_decode(6, err), VS_DROP_MALFORMED, "a length past the end: malformed");
-	memcpy(s_buf, "\x08\x01\x6a\x02\x08\x01", 6);
-	TAP_IS_INT(s_decode(6, err), VS_DROP_UNKNOWN_TYPE, "field 13: unknown type");
+	memcpy(s_buf, "\x08\x01\x7a\x02\x08\x01", 6);
+	TAP_IS_INT(s_decode(6, err), VS_DROP_UNKNOWN_TYPE, "field 15: unknown type");
 	memcpy(s_buf, "\x08\x02\x5a\x00", 4);
 	TAP_IS_INT(s_decode(4, err), VS_DROP_MALFORMED, "version 2: malformed (%s)", err);
 	memcpy(s_buf, "\x08\x01\x5a\x00", 4);
@@ -570,9 +571,187 @@ test_loglines(void)
 	tap_ok(q == NULL && lc == NULL, "destroyed");
 }
 
+/* ---- Samples ---------------------------------------------------------------------------- */
+
+/* n samples 1 ms apart from t0, one disk and one net each; bad changes one thing */
+static size_t
+s_pack_samples(size_t n, int64_t t0, int bad)
+{
+	static Vsagent__Sample smp[300], *smpp[300];
+	static Vsagent__DiskSample dk[300][17], *dkp[300][17];
+	static Vsagent__NetSample nt[300], *ntp[300];
+	static uint64_t cpu[300][8], mem[300][6];
+	Vsagent__AgentMsg m = VSAGENT__AGENT_MSG__INIT;
+	Vsagent__Samples ss = VSAGENT__SAMPLES__INIT;
+	size_t nd = bad == 'D' ? 17 : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		vsagent__sample__init(&smp[i]);
+		smpp[i] = &smp[i];
+		smp[i].ts_ns = t0 + (int64_t)i * 1000000;
+		for (int k = 0; k < 8; k++)
+			cpu[i][k] = 100 * i + (uint64_t)k;
+		for (int k = 0; k < 6; k++)
+			mem[i][k] = 1000 + (uint64_t)k;
+		smp[i].n_cpu = bad == 'c' ? 7 : 8;
+		smp[i].cpu = cpu[i];
+		smp[i].n_mem = 6;
+		smp[i].mem = mem[i];
+		for (size_t d = 0; d < nd; d++) {
+			vsagent__disk_sample__init(&dk[i][d]);
+			dk[i][d].name = bad == 'n' ? "dddddddddddddddddddddddddddddddd" : "vda";
+			dk[i][d].writes = 7 + i;
+			dkp[i][d] = &dk[i][d];
+		}
+		smp[i].n_disks = nd;
+		smp[i].disks = dkp[i];
+		vsagent__net_sample__init(&nt[i]);
+		nt[i].name = bad == 'b' ? "e\x7fth0" : bad == 'e' ? "" : "eth0";
+		nt[i].tx_bytes = 5000 + i;
+		ntp[i] = &nt[i];
+		smp[i].n_nets = 1;
+		smp[i].nets = &ntp[i];
+	}
+	if (bad == 'r' && n > 1)
+		smp[1].ts_ns = smp[0].ts_ns;   /* not increasing inside one message */
+	ss.n_samples = n;
+	ss.samples = smpp;
+	ss.interval_ms = bad == 'i' ? 0 : 1;
+	m.version = 1;
+	m.seq = 9;
+	m.sent_ns = t0;
+	m.body_case = VSAGENT__AGENT_MSG__BODY_SAMPLES;
+	m.samples = &ss;
+	if (vsagent__agent_msg__get_packed_size(&m) > sizeof(s_buf))
+		return 0;
+	return vsagent__agent_msg__pack(&m, s_buf);
+}
+
+static int s_rows;
+static int
+s_count_row(void *arg, const char *dom, const vs_intake_samplerow_t *r)
+{
+	(void)arg;
+	(void)r;
+	s_rows += !strcmp(dom, "vm3");
+	return 0;
+}
+
+static void
+test_samples(void)
+{
+	char err[160];
+	int64_t now = vs_now_ns();
+	size_t len;
+	static char names[4][VS_KEYDOM_MAX + 1] = { "vm0", "vm1", "vm2", "vm3" };
+	vs_intake_samples_t *q;
+	vs_intake_samplestat_t st;
+	uint64_t next, rows, bytes, oldest, pushed;
+	static const struct { int bad; size_t n; int64_t dt; const char *what; } cases[] = {
+		{ 0, 257, 0, "257 samples" },
+		{ 0, 0, 0, "no samples" },
+		{ 'c', 2, 0, "7 cpu values" },
+		{ 'D', 2, 0, "17 disks" },
+		{ 'n', 2, 0, "a 32-byte disk name" },
+		{ 'b', 2, 0, "a DEL byte in an interface name" },
+		{ 'e', 2, 0, "an empty interface name" },
+		{ 'i', 2, 0, "interval 0" },
+		{ 'r', 3, 0, "two samples of the same time" },
+		{ 0, 2, 86400LL * 1000000000, "a day ahead of Dom0's clock" },
+		{ 0, 2, -3600LL * 1000000000, "an hour behind it" },
+	};
+
+	vs_intake_samples_reset_order();
+	len = s_pack_samples(3, now - 10000000, 0);
+	TAP_IS_INT(s_decode(len, err), VS_DROP_NONE, "3 samples decode (%s)", err);
+	TAP_IS_INT(s_n, 12, "  into 12 records: cpu, mem, disk, net each");
+	TAP_IS_INT(s_recs[0].type == VS_REC_SAMPLE_CPU && s_recs[1].type == VS_REC_SAMPLE_MEM &&
+	    s_recs[2].type == VS_REC_SAMPLE_DISK && s_recs[3].type == VS_REC_SAMPLE_NET, 1,
+	    "  in that order");
+	TAP_IS_INT(!strcmp(s_recs[2].sample.dev, "vda") && s_recs[2].sample.v[2] == 7 &&
+	    !strcmp(s_recs[7].sample.dev, "eth0") && s_recs[7].sample.v[2] == 5001 &&
+	    s_recs[4].sample.v[7] == 107 && s_recs[5].sample.v[3] == 1003, 1,
+	    "  with the names and values sent");
+	TAP_IS_INT(s_recs[4].ts_ns, now - 9000000, "  the second sample's time");
+	for (size_t i = 0; i < s_n; i++)
+		if (vs_intake_rec_check(&s_recs[i], err, sizeof(err)) < 0)
+			tap_diag("record %zu: %s", i, err);
+	q = vs_intake_samples_new(65536);
+	{
+		int bad = 0;
+		for (size_t i = 0; i < s_n; i++)
+			bad += vs_intake_rec_check(&s_recs[i], err, sizeof(err)) < 0 ||
+			    vs_intake_samples_rec(q, &s_recs[i]) < 0;
+		TAP_IS_INT(bad, 0, "the parent's checks pass them and it keeps them");
+		bad = 0;
+		for (size_t i = 0; i < s_n; i++)
+			bad += vs_intake_samples_rec(q, &s_recs[i]) < 0;
+		TAP_IS_INT(bad, 12, "the same records again: refused (time not after)");
+	}
+	TAP_IS_INT(vs_intake_samples_stat_q(q, names, 4, "vm3", &st), 0, "vm3 has stats");
+	TAP_IS_INT((int)st.samples * 100 + (int)st.rows, 312, "  3 samples, 12 rows");
+	TAP_IS_INT((int)st.bad, 12, "  12 bad");
+	s_rows = 0;
+	vs_intake_samples_each_q(q, names, 4, "vm3", 0, 100, s_count_row, NULL, &next);
+	TAP_IS_INT(s_rows, 12, "fetched from cursor 0: 12 rows");
+	TAP_IS_INT((int)next, 13, "  next cursor 13");
+	s_rows = 0;
+	vs_intake_samples_each_q(q, names, 4, "vm3", 5, 3, s_count_row, NULL, &next);
+	TAP_IS_INT(s_rows * 100 + (int)next, 308, "from cursor 5, at most 3: 3 rows, next 8");
+	{
+		vs_intake_rec_t r = s_recs[1];
+		r.ts_ns = now;          /* a mem record with no cpu record of its time */
+		TAP_IS_INT(vs_intake_samples_rec(q, &r), -EINVAL, "a mem record alone: refused");
+		r = s_recs[2];
+		r.sample.dev[0] = '/';
+		TAP_IS_INT(vs_intake_rec_check(&r, err, sizeof(err)), -EINVAL,
+		    "a '/' in a device name: refused by the parent");
+		r = s_recs[0];
+		r.ts_ns = now + 86400LL * 1000000000;
+		TAP_IS_INT(vs_intake_rec_check(&r, err, sizeof(err)), -EINVAL,
+		    "a time a day ahead: refused by the parent");
+		r = s_recs[0];
+		r.dom = VS_REC_HOST;
+		TAP_IS_INT(vs_intake_rec_check(&r, err, sizeof(err)), -EINVAL,
+		    "a sample without a domain: refused");
+		/* the ring: 65536 bytes hold 546 rows */
+		for (int i = 0; i < 1000; i++) {
+			r = s_recs[0];
+			r.ts_ns = now + 1000000 + i;
+			vs_intake_samples_rec(q, &r);
+		}
+	}
+	vs_intake_samples_totals_q(q, &rows, &bytes, &oldest, &pushed);
+	TAP_IS_INT((int)rows, (int)(65536 / sizeof(vs_intake_samplerow_t)),
+	    "1000 more rows: the ring keeps what 64 KiB holds (%d)", (int)rows);
+	TAP_IS_INT(bytes <= 65536, 1, "  within its bytes");
+	TAP_IS_INT((int)pushed, 1012 - (int)rows, "  the rest pushed out and counted");
+	vs_intake_samples_stat_q(q, names, 4, "vm3", &st);
+	TAP_IS_INT((int)st.pushed_out, (int)pushed, "  to vm3");
+	vs_intake_samples_destroy(&q);
+	TAP_IS_INT(q == NULL, 1, "destroy NULLs the pointer");
+
+	len = s_pack_samples(2, now - 10000000, 0);
+	TAP_IS_INT(s_decode(len, err), VS_DROP_MALFORMED, "samples older than the last passed: "
+	    "malformed (%s)", err);
+	TAP_IS_INT(s_n, 0, "  nothing emitted");
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		vs_intake_samples_reset_order();
+		len = s_pack_samples(cases[c].n, now + cases[c].dt, cases[c].bad);
+		TAP_IS_INT(s_decode(len, err), VS_DROP_MALFORMED, "%s: malformed (%s)",
+		    cases[c].what, err);
+		TAP_IS_INT(s_n, 0, "  nothing emitted");
+	}
+	vs_intake_samples_reset_order();
+	len = s_pack_samples(256, now - 1000000000, 0);
+	TAP_IS_INT(len <= VS_AGENT_MAX_MSG, 1, "256 samples fit a frame (%zu bytes)", len);
+	TAP_IS_INT(s_decode(len, err), VS_DROP_NONE, "  and are accepted");
+}
+
 int
 main(void)
 {
+	test_samples();
 	test_loglines();
 	test_decode();
 	test_conns();

@@ -7,7 +7,9 @@
  * can rank them against queue spikes) into vscope_cpu, vscope_disk, vscope_mem, vscope_net
  * (host: Dom0) and vscope_dom_cpu, vscope_dom_net (host: the domain). Rows are committed
  * once a second, so a recorder killed at any point leaves whole transactions only; SIGINT
- * and SIGTERM commit what was sampled and close the loads with status "ok".
+ * and SIGTERM commit what was sampled and close the loads with status "ok". The guests' own
+ * samples (their agents' resources directive) come from vscoped into vscope_guest_*
+ * (record_guest.c), their log lines likewise (record_logs.c).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -30,6 +32,7 @@
 #include "hv.h"
 #include "vifstat.h"
 #include "record_logs.h"
+#include "record_guest.h"
 #include "wh.h"
 
 #define S_MIN_INTERVAL_NS 1000000LL
@@ -43,6 +46,7 @@
 enum {
 	S_OPT_WAREHOUSE = 0x2000, S_OPT_RUN, S_OPT_INTERVAL, S_OPT_DURATION, S_OPT_HOST,
 	S_OPT_HV, S_OPT_NO_DOMAINS, S_OPT_APPEND, S_OPT_PROCDIR, S_OPT_NO_LOGS,
+	S_OPT_NO_GUESTS,
 };
 
 static volatile sig_atomic_t s_stop;
@@ -168,6 +172,9 @@ typedef struct s_rec {
 	int no_logs;                    /* --no-logs */
 	vs_reclogs_t *logs;             /* guests' log lines through vscoped (record_logs.c) */
 	unsigned log_errors;
+	int no_guests;                  /* --no-guests */
+	vs_recguest_t *guests;          /* guests' resource samples through vscoped */
+	unsigned guest_errors;
 } s_rec_t;
 
 static const s_tab_t s_tab_cpu = { "vscope_cpu",
@@ -751,6 +758,7 @@ s_rec_dispose(s_rec_t *r)
 	vs_vifstat_destroy(&r->vs);
 	vs_hv_destroy(&r->hv);
 	vs_reclogs_destroy(&r->logs);
+	vs_recguest_destroy(&r->guests);
 	vs_wh_destroy(&r->wh);
 }
 
@@ -776,6 +784,30 @@ s_logs_step(s_rec_t *r)
 	if (r->logs != NULL && vs_reclogs_step(r->logs, r->wh, err, sizeof(err)) < 0 &&
 	    r->log_errors++ < 5)
 		fprintf(stderr, "vscope: guest logs: %s\n", err);
+}
+
+/* Guests' resource samples (record_guest.c): as the log lines, between the recorder's own
+ * transactions, once a second and at the end. */
+static void
+s_guests_start(vs_globals_t *g, s_rec_t *r)
+{
+	char err[512];
+
+	if (r->no_guests)
+		return;
+	r->guests = vs_recguest_new(g->endpoint, S_LOGS_TIMEOUT_MS, r->run, err, sizeof(err));
+	if (r->guests == NULL && !g->json)
+		fprintf(stderr, "vscope: no guest samples (vscoped: %s)\n", err);
+}
+
+static void
+s_guests_step(s_rec_t *r)
+{
+	char err[512] = "";
+
+	if (r->guests != NULL && vs_recguest_step(r->guests, r->wh, err, sizeof(err)) < 0 &&
+	    r->guest_errors++ < 5)
+		fprintf(stderr, "vscope: guest samples: %s\n", err);
 }
 
 static int
@@ -856,6 +888,7 @@ s_record(vs_globals_t *g, s_rec_t *r, int64_t duration_ns, int append)
 	in_tx = 0;
 
 	s_logs_start(g, r);
+	s_guests_start(g, r);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -880,6 +913,7 @@ s_record(vs_globals_t *g, s_rec_t *r, int64_t duration_ns, int append)
 				goto fail;
 			in_tx = 0;
 			s_logs_step(r);
+			s_guests_step(r);
 			if ((rc = vs_wh_begin(r->wh)) < 0)
 				goto fail;
 			in_tx = 1;
@@ -910,6 +944,12 @@ s_record(vs_globals_t *g, s_rec_t *r, int64_t duration_ns, int append)
 		goto fail;
 	in_tx = 0;
 	s_logs_step(r);
+	s_guests_step(r);
+	if (r->guests != NULL) {
+		char gerr[512];
+		if (vs_recguest_end(r->guests, r->wh, gerr, sizeof(gerr)) < 0)
+			fprintf(stderr, "vscope: guest samples: %s\n", gerr);
+	}
 	if (g->json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "run", json_object_new_string(r->run));
@@ -926,6 +966,8 @@ s_record(vs_globals_t *g, s_rec_t *r, int64_t duration_ns, int append)
 		json_object_object_add(o, "domains", json_object_new_int64((int64_t)r->nsd));
 		if (r->logs)
 			json_object_object_add(o, "logs", vs_reclogs_json(r->logs));
+		if (r->guests)
+			json_object_object_add(o, "guests", vs_recguest_json(r->guests));
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
 	} else {
@@ -935,6 +977,8 @@ s_record(vs_globals_t *g, s_rec_t *r, int64_t duration_ns, int append)
 			printf("  %-16s %" PRIu64 " rows\n", tabs[i]->name, tabs[i]->rows);
 		if (r->logs)
 			vs_reclogs_print(r->logs, stdout);
+		if (r->guests)
+			vs_recguest_print(r->guests, stdout);
 	}
 	return VS_EXIT_OK;
 fail:
@@ -962,6 +1006,7 @@ vs_cmd_mscope_record(vs_globals_t *g, int argc, char **argv, const char *url)
 		{ "append", no_argument, NULL, S_OPT_APPEND },
 		{ "procdir", required_argument, NULL, S_OPT_PROCDIR },
 		{ "no-logs", no_argument, NULL, S_OPT_NO_LOGS },
+		{ "no-guests", no_argument, NULL, S_OPT_NO_GUESTS },
 		{ NULL, 0, NULL, 0 },
 	};
 	s_rec_t *r = calloc(1, sizeof(*r));
@@ -1018,6 +1063,7 @@ vs_cmd_mscope_record(vs_globals_t *g, int argc, char **argv, const char *url)
 		case S_OPT_APPEND: append = 1; break;
 		case S_OPT_PROCDIR: r->procdir = optarg; break;
 		case S_OPT_NO_LOGS: r->no_logs = 1; break;
+		case S_OPT_NO_GUESTS: r->no_guests = 1; break;
 		default: {
 			int c = vs_common_opt(g, "mscope", opt, optarg);
 			if (c != 0) {

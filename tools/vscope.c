@@ -64,6 +64,13 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "lines, gaps, rotations, truncations, cut and dropped lines per domain and log)",
 	  "      --stats             the counters only\n"
 	  "      --cursor N          the batches from N on (default: the oldest kept)\n" },
+	{ "guest-samples", vs_cmd_guest_samples,
+	  "[options] [DOMAIN]",
+	  "Show the resource samples guests' agents take at ms intervals (CPU ticks, memory\n"
+	  "with Dirty and Writeback, disks, interfaces), as vscoped's intake keeps them",
+	  "      --stats             the counters only (samples, rows, pushed out, bad)\n"
+	  "      --cursor N          the rows from N on (default: the oldest kept)\n"
+	  "      --max-rows N        at most N rows (1..100000, default 20000)\n" },
 	{ "keygen", vs_cmd_keygen,
 	  "[-o FILE]",
 	  "Make a CURVE key pair (Z85): to FILE (mode 0600, printing the public key), or stdout",
@@ -131,7 +138,9 @@ static const struct vs_cmd_spec s_cmdtable[] = {
 	  "      --append            add to a run that has a recording\n"
 	  "      --procdir DIR       read stat, diskstats, meminfo, net/dev there (tests)\n"
 	  "      --no-logs           not the guests' log lines from vscoped (fetched by\n"
-	  "                          default when vscoped answers)\n" },
+	  "                          default when vscoped answers)\n"
+	  "      --no-guests         not the guests' resource samples from vscoped\n"
+	  "                          (vscope_guest_*; fetched by default when it answers)\n" },
 	{ "shape", vs_cmd_shape,
 	  "[options] DOMAIN --rate RATE | --list",
 	  "Shape a domain's traffic in Dom0 (tc: IFB + htb), with a lease; --list shows rules",

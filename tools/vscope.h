@@ -45,6 +45,7 @@ int vs_cmd_top(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_metrics(vs_globals_t *g, int argc, char **argv);       /* cmd_agent.c */
 int vs_cmd_keygen(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_guest_logs(vs_globals_t *g, int argc, char **argv);  /* cmd_guest_logs.c */
+int vs_cmd_guest_samples(vs_globals_t *g, int argc, char **argv); /* cmd_guest_samples.c */
 int vs_cmd_agent_key(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_mscope(vs_globals_t *g, int argc, char **argv);
 int vs_cmd_mscope_analyze(vs_globals_t *g, int argc, char **argv, const char *url);
